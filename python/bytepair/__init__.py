@@ -1,0 +1,33 @@
+"""bytepair: fast, exact byte-level BPE tokenization for people who build language models.
+
+The tokenizer (training, encoding, decoding, file formats) runs in Rust (``bytepair._core``); this package is the
+typed public API on top of it, plus numpy embedding tables and parameter / memory / FLOPs calculators.
+
+    >>> import bytepair as bp
+    >>> tok = bp.Tokenizer.train(["hello world"] * 10, vocab_size=260)
+    >>> tok.decode(tok.encode("hello world"))
+    'hello world'
+"""
+
+from __future__ import annotations
+
+from ._core import (
+    BytepairError,
+    DisallowedSpecialError,
+    FormatError,
+)
+from .tokenizer import PATTERNS, Tokenizer, train_bpe
+
+# --- embeddings (issue 7) ---------------------------------------------------------------------------------------
+# --- calculators (issue 8) --------------------------------------------------------------------------------------
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BytepairError",
+    "DisallowedSpecialError",
+    "FormatError",
+    "PATTERNS",
+    "Tokenizer",
+    "train_bpe",
+]

@@ -1,0 +1,47 @@
+"""The ``bytepair`` command line.
+
+Each area of the package registers its own sub-commands: a module listed in ``_COMMAND_MODULES`` defines
+``register(subparsers)``, which adds parsers whose ``func`` attribute takes the parsed arguments and returns an
+exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+# Modules that add sub-commands. Append yours; each must define ``register(subparsers) -> None``.
+_COMMAND_MODULES: tuple[str, ...] = (
+    "bytepair.cli_tokenizer",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bytepair",
+        description="Fast, exact byte-level BPE tokenizer, embeddings and model calculators.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in _COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, OSError) as exc:  # BytepairError is a ValueError: show the message, not a traceback
+        print(f"bytepair {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
