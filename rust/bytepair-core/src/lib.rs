@@ -1,3 +1,17 @@
 //! bytepair-core: byte-level BPE pre-tokenization, training, encoding and decoding. Pure Rust, no Python.
+//!
+//! - [`pretokenize`]: the regex pre-tokenizer (tiktoken's gpt2, cl100k and o200k patterns, or a custom regex).
+//! - [`special`]: special-token splitting, leftmost-longest.
+//! - [`encode`]: BPE on one piece (tiktoken's rule), O(n log n) for long pieces.
+//! - [`tokenizer`]: the [`Tokenizer`]: ranks, ids, specials, encode and decode.
+//! - [`train`]: the BPE trainer (CS336 tie rule, incremental pair counts).
+pub mod encode;
 pub mod error;
-pub use error::Error;
+pub mod pretokenize;
+pub mod special;
+pub mod tokenizer;
+pub mod train;
+
+pub use error::{Error, Result};
+pub use special::Allowed;
+pub use tokenizer::Tokenizer;

@@ -1,17 +1,521 @@
-//! pyo3 binding: converts arguments, releases the GIL around hot loops, maps core errors onto Python exceptions.
-use pyo3::create_exception;
-use pyo3::exceptions::PyValueError;
-use pyo3::prelude::*;
+//! pyo3 binding for bytepair-core (module `bytepair._core`).
+//!
+//! Extract, detach, build: arguments are copied into owned Rust values, the hot loop runs inside `py.detach`, and
+//! Python objects are built afterwards. Core errors map once onto the exception hierarchy below.
+use std::borrow::Cow;
+use std::path::PathBuf;
 
-create_exception!(bytepair, BytepairError, PyValueError, "Base class of every error bytepair raises (a ValueError).");
-create_exception!(bytepair, DisallowedSpecialError, BytepairError, "Special-token text in the input that was not allowed.");
+use bytepair_core::pretokenize::PreTokenizer;
+use bytepair_core::special::SpecialTokens;
+use bytepair_core::train::{self, PretokenCounts, TrainOptions};
+use bytepair_core::{Allowed, Error, Tokenizer};
+use pyo3::create_exception;
+use pyo3::exceptions::{PyKeyboardInterrupt, PyOSError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+
+create_exception!(
+    bytepair,
+    BytepairError,
+    PyValueError,
+    "Base class of every error bytepair raises (a ValueError)."
+);
+create_exception!(
+    bytepair,
+    DisallowedSpecialError,
+    BytepairError,
+    "Special-token text in the input that was not allowed (tiktoken's rule)."
+);
 create_exception!(bytepair, FormatError, BytepairError, "A file or serialized tokenizer that is corrupt, truncated, inconsistent or of an unsupported version.");
+
+fn to_py(e: Error) -> PyErr {
+    match e {
+        Error::DisallowedSpecial { .. } => DisallowedSpecialError::new_err(e.to_string()),
+        Error::Format(_) => FormatError::new_err(e.to_string()),
+        Error::Io { .. } => PyOSError::new_err(e.to_string()),
+        Error::Interrupted => PyKeyboardInterrupt::new_err("training interrupted"),
+        _ => BytepairError::new_err(e.to_string()),
+    }
+}
+
+/// Text of a Python str; lone surrogates (which UTF-8 cannot hold) become U+FFFD each (DESIGN §3.6).
+fn text_of<'a>(s: &'a Bound<'_, PyString>) -> PyResult<Cow<'a, str>> {
+    match s.to_str() {
+        Ok(t) => Ok(Cow::Borrowed(t)),
+        Err(_) => {
+            let bytes = s.encode_utf8_surrogatepass()?;
+            Ok(Cow::Owned(replace_surrogates(&bytes)))
+        }
+    }
+}
+
+trait SurrogatePass {
+    fn encode_utf8_surrogatepass(&self) -> PyResult<Vec<u8>>;
+}
+
+impl SurrogatePass for Bound<'_, PyString> {
+    fn encode_utf8_surrogatepass(&self) -> PyResult<Vec<u8>> {
+        let b = self.call_method1("encode", ("utf-8", "surrogatepass"))?;
+        Ok(b.cast::<PyBytes>()?.as_bytes().to_vec())
+    }
+}
+
+/// Replaces each UTF-8-encoded surrogate (ED A0..BF xx) with U+FFFD; the rest is valid UTF-8.
+fn replace_surrogates(b: &[u8]) -> String {
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == 0xED && i + 2 < b.len() && (0xA0..=0xBF).contains(&b[i + 1]) {
+            out.extend_from_slice("\u{FFFD}".as_bytes());
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+fn texts_of(list: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+    let mut out = Vec::new();
+    for (i, item) in list.try_iter()?.enumerate() {
+        let item = item?;
+        match item.cast::<PyString>() {
+            Ok(s) => out.push(text_of(s)?.into_owned()),
+            Err(_) => {
+                return Err(PyTypeError::new_err(format!(
+                    "texts[{i}] is of type {}, expected str",
+                    item.get_type().name()?
+                )))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Token ids from a Python iterable of ints: a TypeError names a non-integer and its position, a ValueError an
+/// out-of-range id.
+fn ids_of(tok: &Tokenizer, ids: &Bound<'_, PyAny>) -> PyResult<Vec<u32>> {
+    let mut out = Vec::new();
+    let iter = ids.try_iter().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "token ids must be a sequence of int, got {}",
+            ids.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        ))
+    })?;
+    for (i, item) in iter.enumerate() {
+        let item = item?;
+        out.push(id_of(tok, &item, Some(i))?);
+    }
+    Ok(out)
+}
+
+fn id_of(tok: &Tokenizer, item: &Bound<'_, PyAny>, pos: Option<usize>) -> PyResult<u32> {
+    let at = pos.map(|i| format!(" at position {i}")).unwrap_or_default();
+    if item.is_instance_of::<PyString>() || item.is_instance_of::<PyBytes>() || item.is_none() {
+        return Err(PyTypeError::new_err(format!(
+            "token ids must be int, got {}{at}: {}",
+            item.get_type().name()?,
+            item.repr()?
+        )));
+    }
+    let index = item.call_method0("__index__").map_err(|_| {
+        PyTypeError::new_err(format!(
+            "token ids must be int, got {}{at}: {}",
+            item.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            item.repr().map(|r| r.to_string()).unwrap_or_default()
+        ))
+    })?;
+    match index.extract::<i64>() {
+        Ok(v)
+            if v >= 0
+                && (v as u64) < tok.n_vocab() as u64
+                && tok.token_bytes(v as u32).is_some() =>
+        {
+            Ok(v as u32)
+        }
+        Ok(v) => Err(to_py(tok.invalid_id(v))),
+        Err(_) => Err(BytepairError::new_err(format!(
+            "invalid token id {}{at}: ids must be in 0..{} (n_vocab = {})",
+            index.repr()?,
+            tok.n_vocab(),
+            tok.n_vocab()
+        ))),
+    }
+}
+
+fn bytes_of(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Runs `f` on a rayon pool with `num_threads` threads (the global pool when `None`).
+fn with_threads<T: Send>(num_threads: Option<usize>, f: impl FnOnce() -> T + Send) -> PyResult<T> {
+    match num_threads {
+        None => Ok(f()),
+        Some(0) => Err(BytepairError::new_err("num_threads must be at least 1")),
+        Some(n) => {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .map_err(|e| BytepairError::new_err(format!("cannot start {n} threads: {e}")))?;
+            Ok(pool.install(f))
+        }
+    }
+}
+
+/// The Rust tokenizer. Immutable; safe to share between threads.
+#[pyclass(frozen, module = "bytepair._core", name = "CoreTokenizer")]
+struct PyTokenizer {
+    inner: Tokenizer,
+}
+
+/// Selects special tokens: `None` = none, a list = those (the whole set = all).
+fn allowed<'a>(tok: &Tokenizer, list: &'a Option<Vec<String>>) -> Allowed<'a> {
+    match list {
+        None => Allowed::None,
+        Some(l) if l.is_empty() => Allowed::None,
+        Some(l)
+            if l.len() == tok.specials().len()
+                && l.iter().all(|t| tok.specials().id(t).is_some()) =>
+        {
+            Allowed::All
+        }
+        Some(l) => Allowed::Some(l),
+    }
+}
+
+#[pymethods]
+impl PyTokenizer {
+    /// Builds from tiktoken-style ranks `{bytes: rank}` (rank = id), special tokens `[(str, id)]` and a pattern.
+    #[staticmethod]
+    fn from_ranks(
+        py: Python<'_>,
+        ranks: &Bound<'_, PyDict>,
+        special_tokens: Vec<(String, u32)>,
+        pattern: &str,
+    ) -> PyResult<Self> {
+        let mut r = rustc_hash::FxHashMap::default();
+        r.reserve(ranks.len());
+        for (k, v) in ranks.iter() {
+            let k = k.cast::<PyBytes>().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "ranks keys must be bytes, got {}",
+                    k.get_type()
+                        .name()
+                        .map(|n| n.to_string())
+                        .unwrap_or_default()
+                ))
+            })?;
+            let v: u32 = v.extract().map_err(|_| {
+                BytepairError::new_err(format!(
+                    "rank of {:?} must be an int in 0..2**32-1, got {v}",
+                    bytes_of(k.as_bytes())
+                ))
+            })?;
+            r.insert(k.as_bytes().to_vec(), v);
+        }
+        let pattern = pattern.to_string();
+        let inner = py
+            .detach(move || Tokenizer::from_ranks(r, special_tokens, &pattern))
+            .map_err(to_py)?;
+        Ok(Self { inner })
+    }
+
+    /// Builds from a vocab `[(id, bytes)]`, merges `[(bytes, bytes)]`, special tokens `[(str, id)]` and a pattern.
+    #[staticmethod]
+    fn from_vocab_merges(
+        py: Python<'_>,
+        vocab: Vec<(u32, Vec<u8>)>,
+        merges: Vec<(Vec<u8>, Vec<u8>)>,
+        special_tokens: Vec<(String, u32)>,
+        pattern: &str,
+    ) -> PyResult<Self> {
+        let pattern = pattern.to_string();
+        let inner = py
+            .detach(move || Tokenizer::from_vocab_merges(vocab, merges, special_tokens, &pattern))
+            .map_err(to_py)?;
+        Ok(Self { inner })
+    }
+
+    fn encode_ordinary(&self, py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<Vec<u32>> {
+        let text = text_of(text)?;
+        py.detach(|| self.inner.encode_ordinary(&text))
+            .map_err(to_py)
+    }
+
+    #[pyo3(signature = (text, allowed_special, disallowed_special))]
+    fn encode(
+        &self,
+        py: Python<'_>,
+        text: &Bound<'_, PyString>,
+        allowed_special: Option<Vec<String>>,
+        disallowed_special: Option<Vec<String>>,
+    ) -> PyResult<Vec<u32>> {
+        let text = text_of(text)?;
+        let a = allowed(&self.inner, &allowed_special);
+        let d = allowed(&self.inner, &disallowed_special);
+        py.detach(|| self.inner.encode(&text, a, d)).map_err(to_py)
+    }
+
+    fn encode_bytes(&self, py: Python<'_>, data: &[u8]) -> PyResult<Vec<u32>> {
+        py.detach(|| self.inner.encode_bytes(data)).map_err(to_py)
+    }
+
+    #[pyo3(signature = (texts, allowed_special, disallowed_special, num_threads=None))]
+    fn encode_batch(
+        &self,
+        py: Python<'_>,
+        texts: &Bound<'_, PyAny>,
+        allowed_special: Option<Vec<String>>,
+        disallowed_special: Option<Vec<String>>,
+        num_threads: Option<usize>,
+    ) -> PyResult<Vec<Vec<u32>>> {
+        let texts = texts_of(texts)?;
+        let a = allowed(&self.inner, &allowed_special);
+        let d = allowed(&self.inner, &disallowed_special);
+        py.detach(|| with_threads(num_threads, || self.inner.encode_batch(&texts, a, d)))?
+            .map_err(to_py)
+    }
+
+    fn decode_bytes<'py>(
+        &self,
+        py: Python<'py>,
+        ids: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let ids = ids_of(&self.inner, ids)?;
+        let bytes = py.detach(|| self.inner.decode_bytes(&ids)).map_err(to_py)?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    fn decode_single_token_bytes<'py>(
+        &self,
+        py: Python<'py>,
+        id: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let id = id_of(&self.inner, id, None)?;
+        let b = self
+            .inner
+            .token_bytes(id)
+            .ok_or_else(|| to_py(self.inner.invalid_id(id as i64)))?;
+        Ok(PyBytes::new(py, b))
+    }
+
+    /// Validates ids (TypeError / ValueError as for decode) and returns them as a list.
+    fn check_ids(&self, ids: &Bound<'_, PyAny>) -> PyResult<Vec<u32>> {
+        ids_of(&self.inner, ids)
+    }
+
+    #[getter]
+    fn n_vocab(&self) -> usize {
+        self.inner.n_vocab()
+    }
+
+    #[getter]
+    fn pattern(&self) -> &str {
+        self.inner.pattern()
+    }
+
+    #[getter]
+    fn special_tokens(&self) -> Vec<(String, u32)> {
+        self.inner.special_tokens().to_vec()
+    }
+
+    /// Whether the tokenizer was built from (or trained into) merges rather than ranks.
+    #[getter]
+    fn has_merges(&self) -> bool {
+        self.inner.has_merges()
+    }
+
+    /// `[(id, bytes)]` for every assigned id, special tokens included.
+    fn vocab<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let items: Vec<(u32, Bound<'py, PyBytes>)> = self
+            .inner
+            .vocab()
+            .map(|(i, b)| (i, PyBytes::new(py, b)))
+            .collect();
+        PyList::new(py, items)
+    }
+
+    /// `[(left, right)]` in merge order.
+    fn merges<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let merges = py.detach(|| self.inner.merges());
+        let items: Vec<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> = merges
+            .iter()
+            .map(|(a, b)| (PyBytes::new(py, a), PyBytes::new(py, b)))
+            .collect();
+        PyList::new(py, items)
+    }
+
+    /// `{bytes: rank}` of the mergeable (non-special) tokens.
+    fn ranks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for (k, v) in self.inner.ranks() {
+            d.set_item(PyBytes::new(py, k), self.inner.rank_id(*v))?;
+        }
+        Ok(d)
+    }
+}
+
+/// Accumulates pre-token counts from texts and files, then learns merges.
+#[pyclass(module = "bytepair._core", name = "Trainer")]
+struct PyTrainer {
+    counts: PretokenCounts,
+    pretok: PreTokenizer,
+    specials: SpecialTokens,
+    opts: TrainOptions,
+    num_threads: Option<usize>,
+}
+
+#[pymethods]
+impl PyTrainer {
+    #[new]
+    #[pyo3(signature = (vocab_size, pattern, special_tokens, min_frequency=1, max_token_length=None, num_threads=None))]
+    fn new(
+        vocab_size: usize,
+        pattern: &str,
+        special_tokens: Vec<String>,
+        min_frequency: u64,
+        max_token_length: Option<usize>,
+        num_threads: Option<usize>,
+    ) -> PyResult<Self> {
+        let opts = TrainOptions {
+            vocab_size,
+            special_tokens,
+            min_frequency,
+            max_token_length,
+        };
+        train::check_options(&opts).map_err(to_py)?;
+        if num_threads == Some(0) {
+            return Err(BytepairError::new_err("num_threads must be at least 1"));
+        }
+        let pretok = PreTokenizer::new(pattern).map_err(to_py)?;
+        let specials = SpecialTokens::new(
+            opts.special_tokens
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.clone(), i as u32))
+                .collect(),
+        )
+        .map_err(to_py)?;
+        Ok(Self {
+            counts: PretokenCounts::new(),
+            pretok,
+            specials,
+            opts,
+            num_threads,
+        })
+    }
+
+    /// Counts the pre-tokens of a batch of documents (a list of str) with the GIL released.
+    fn add_texts(&mut self, py: Python<'_>, texts: &Bound<'_, PyAny>) -> PyResult<()> {
+        let texts = texts_of(texts)?;
+        let (counts, pretok, specials, n) = (
+            &mut self.counts,
+            &self.pretok,
+            &self.specials,
+            self.num_threads,
+        );
+        py.detach(|| with_threads(n, || counts.add_texts(&texts, pretok, specials)))?
+            .map_err(to_py)
+    }
+
+    /// Reads a UTF-8 file and counts its pre-tokens (the file is one document; special tokens split it).
+    fn add_file(&mut self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        let (counts, pretok, specials, n) = (
+            &mut self.counts,
+            &self.pretok,
+            &self.specials,
+            self.num_threads,
+        );
+        py.detach(|| -> Result<(), Error> {
+            let shown = path.display().to_string();
+            let data = std::fs::read(&path).map_err(|e| Error::Io {
+                path: shown.clone(),
+                message: e.to_string(),
+            })?;
+            let text = String::from_utf8(data).map_err(|e| Error::Utf8 {
+                source: shown,
+                offset: e.utf8_error().valid_up_to() as u64,
+            })?;
+            with_threads(n, || counts.add_texts(&[text], pretok, specials))
+                .map_err(|e| Error::InvalidArgument(e.to_string()))?
+        })
+        .map_err(to_py)
+    }
+
+    /// Number of distinct pre-tokens counted so far.
+    #[getter]
+    fn num_pretokens(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// Learns the merges and returns the tokenizer. `progress(done, total)` is called from time to time (with the
+    /// GIL); Ctrl-C raises KeyboardInterrupt promptly.
+    #[pyo3(signature = (progress=None))]
+    fn train(&self, py: Python<'_>, progress: Option<Py<PyAny>>) -> PyResult<PyTokenizer> {
+        let mut callback_error: Option<PyErr> = None;
+        let trained = py.detach(|| {
+            let mut report = |done: usize, total: usize| -> bool {
+                Python::attach(|py| {
+                    if let Err(e) = py.check_signals() {
+                        callback_error = Some(e);
+                        return false;
+                    }
+                    if let Some(cb) = &progress {
+                        if let Err(e) = cb.call1(py, (done, total)) {
+                            callback_error = Some(e);
+                            return false;
+                        }
+                    }
+                    true
+                })
+            };
+            train::train(&self.counts, &self.opts, &mut report)
+        });
+        let trained = match trained {
+            Ok(t) => t,
+            Err(Error::Interrupted) => {
+                return Err(callback_error
+                    .unwrap_or_else(|| PyKeyboardInterrupt::new_err("training interrupted")))
+            }
+            Err(e) => return Err(to_py(e)),
+        };
+        let pattern = self.pretok.pattern().to_string();
+        let inner = py
+            .detach(move || {
+                Tokenizer::from_vocab_merges(
+                    trained.vocab,
+                    trained.merges,
+                    trained.special_tokens,
+                    &pattern,
+                )
+            })
+            .map_err(to_py)?;
+        Ok(PyTokenizer { inner })
+    }
+}
 
 #[pymodule(gil_used = false)]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("BytepairError", py.get_type::<BytepairError>())?;
-    m.add("DisallowedSpecialError", py.get_type::<DisallowedSpecialError>())?;
+    m.add(
+        "DisallowedSpecialError",
+        py.get_type::<DisallowedSpecialError>(),
+    )?;
     m.add("FormatError", py.get_type::<FormatError>())?;
+    m.add_class::<PyTokenizer>()?;
+    m.add_class::<PyTrainer>()?;
+    let patterns = PyDict::new(py);
+    for (name, pat) in bytepair_core::pretokenize::BUILTIN_PATTERNS {
+        patterns.set_item(name, pat)?;
+    }
+    m.add("PATTERNS", patterns)?;
     Ok(())
 }

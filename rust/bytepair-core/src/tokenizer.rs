@@ -1,0 +1,417 @@
+//! The tokenizer: ranks (bytes -> rank), ids, special tokens and a pre-tokenizer, with encode and decode.
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::encode::{encode_piece, Ranks};
+use crate::error::{Error, Result};
+use crate::pretokenize::PreTokenizer;
+use crate::special::{Allowed, SpecialTokens};
+
+/// A byte-level BPE tokenizer. Immutable once built, `Send + Sync`.
+#[derive(Debug, Clone)]
+pub struct Tokenizer {
+    /// Mergeable token bytes -> rank (merge priority; lower merges first).
+    ranks: Ranks,
+    /// rank -> id (identity for tiktoken ranks and trained tokenizers).
+    rank_to_id: Vec<u32>,
+    /// id -> bytes (`None` for unassigned ids). Special tokens included.
+    decoder: Vec<Option<Vec<u8>>>,
+    special: SpecialTokens,
+    pretok: PreTokenizer,
+    /// The merges, in order, when the tokenizer was built from them (or trained).
+    merges: Option<Vec<(Vec<u8>, Vec<u8>)>>,
+}
+
+impl Tokenizer {
+    /// Builds a tokenizer from tiktoken-style ranks (bytes -> rank, which is also the id), special tokens with
+    /// their ids, and a pattern (name or regex).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when a single byte is missing from the ranks, two tokens share a rank, a special
+    /// token's id is also a rank, or special tokens are empty/duplicated; [`Error::Pattern`] for a bad pattern.
+    pub fn from_ranks(
+        ranks: Ranks,
+        special_tokens: Vec<(String, u32)>,
+        pattern: &str,
+    ) -> Result<Self> {
+        let pretok = PreTokenizer::new(pattern)?;
+        let max_rank = ranks.values().copied().max().unwrap_or(0);
+        let mut rank_to_id = Vec::with_capacity(max_rank as usize + 1);
+        rank_to_id.extend(0..=max_rank);
+        let pairs: Vec<(Vec<u8>, u32)> = ranks.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        Self::assemble(ranks, rank_to_id, pairs, special_tokens, pretok, None)
+    }
+
+    /// Builds a tokenizer from a vocabulary (id -> bytes, special tokens included or not) and an ordered list of
+    /// merges, as trained. Multi-byte tokens get their rank from the position of the first merge that makes them;
+    /// encoding then follows tiktoken's rule on those ranks.
+    ///
+    /// # Errors
+    /// [`Error::Format`] when the vocab and merges disagree (a merge whose parts or result are not in the vocab),
+    /// [`Error::InvalidArgument`] as for [`Tokenizer::from_ranks`].
+    pub fn from_vocab_merges(
+        vocab: Vec<(u32, Vec<u8>)>,
+        merges: Vec<(Vec<u8>, Vec<u8>)>,
+        special_tokens: Vec<(String, u32)>,
+        pattern: &str,
+    ) -> Result<Self> {
+        let pretok = PreTokenizer::new(pattern)?;
+        let special_ids: FxHashMap<u32, &str> = special_tokens
+            .iter()
+            .map(|(t, id)| (*id, t.as_str()))
+            .collect();
+        let mut by_bytes: FxHashMap<Vec<u8>, u32> = FxHashMap::default();
+        for (id, bytes) in &vocab {
+            if let Some(t) = special_ids.get(id) {
+                if t.as_bytes() != bytes.as_slice() {
+                    return Err(Error::Format(format!(
+                        "special token {t:?} has id {id}, but the vocab has {:?} at that id",
+                        String::from_utf8_lossy(bytes)
+                    )));
+                }
+                continue;
+            }
+            if bytes.is_empty() {
+                return Err(Error::Format(format!("vocab id {id} is an empty token")));
+            }
+            if let Some(prev) = by_bytes.insert(bytes.clone(), *id) {
+                return Err(Error::Format(format!(
+                    "vocab ids {prev} and {id} are the same token {:?}",
+                    String::from_utf8_lossy(bytes)
+                )));
+            }
+        }
+        // Ranks: single bytes 0..255 by byte value; then merge results in merge order; then any other tokens.
+        let mut ranks: Ranks = FxHashMap::default();
+        let mut rank_to_id: Vec<u32> = Vec::with_capacity(vocab.len());
+        for b in 0..=255u8 {
+            match by_bytes.get(&[b][..]) {
+                Some(&id) => {
+                    ranks.insert(vec![b], b as u32);
+                    rank_to_id.push(id);
+                }
+                None => {
+                    return Err(Error::Format(format!(
+                        "the vocab has no token for the single byte {b} (0x{b:02x}); a byte-level BPE vocab needs \
+                         all 256"
+                    )))
+                }
+            }
+        }
+        for (i, (a, b)) in merges.iter().enumerate() {
+            for part in [a, b] {
+                if !by_bytes.contains_key(part) {
+                    return Err(Error::Format(format!(
+                        "merge {i} ({:?}, {:?}) uses {:?}, which is not in the vocab",
+                        String::from_utf8_lossy(a),
+                        String::from_utf8_lossy(b),
+                        String::from_utf8_lossy(part)
+                    )));
+                }
+            }
+            let mut joined = a.clone();
+            joined.extend_from_slice(b);
+            match by_bytes.get(&joined) {
+                None => {
+                    return Err(Error::Format(format!(
+                        "merge {i} ({:?}, {:?}) makes {:?}, which is not in the vocab",
+                        String::from_utf8_lossy(a),
+                        String::from_utf8_lossy(b),
+                        String::from_utf8_lossy(&joined)
+                    )))
+                }
+                Some(&id) => {
+                    if let std::collections::hash_map::Entry::Vacant(e) = ranks.entry(joined) {
+                        e.insert(rank_to_id.len() as u32);
+                        rank_to_id.push(id);
+                    }
+                }
+            }
+        }
+        let mut rest: Vec<(u32, &Vec<u8>)> = by_bytes
+            .iter()
+            .filter(|(k, _)| !ranks.contains_key(*k))
+            .map(|(k, v)| (*v, k))
+            .collect();
+        rest.sort();
+        for (id, bytes) in rest {
+            ranks.insert(bytes.clone(), rank_to_id.len() as u32);
+            rank_to_id.push(id);
+        }
+        let pairs: Vec<(Vec<u8>, u32)> = by_bytes.into_iter().collect();
+        Self::assemble(
+            ranks,
+            rank_to_id,
+            pairs,
+            special_tokens,
+            pretok,
+            Some(merges),
+        )
+    }
+
+    fn assemble(
+        ranks: Ranks,
+        rank_to_id: Vec<u32>,
+        id_bytes: Vec<(Vec<u8>, u32)>,
+        special_tokens: Vec<(String, u32)>,
+        pretok: PreTokenizer,
+        merges: Option<Vec<(Vec<u8>, Vec<u8>)>>,
+    ) -> Result<Self> {
+        for b in 0..=255u8 {
+            if !ranks.contains_key(&[b][..]) {
+                return Err(Error::InvalidArgument(format!(
+                    "the ranks have no token for the single byte {b} (0x{b:02x}); byte-level BPE needs all 256"
+                )));
+            }
+        }
+        let max_id = id_bytes
+            .iter()
+            .map(|(_, id)| *id)
+            .chain(special_tokens.iter().map(|(_, id)| *id))
+            .max()
+            .unwrap_or(0);
+        if max_id == u32::MAX {
+            return Err(Error::InvalidArgument(format!(
+                "token id {max_id} is too large"
+            )));
+        }
+        let mut decoder: Vec<Option<Vec<u8>>> = vec![None; max_id as usize + 1];
+        for (bytes, id) in id_bytes {
+            if decoder[id as usize].is_some() {
+                return Err(Error::InvalidArgument(format!(
+                    "two tokens have the id (rank) {id}"
+                )));
+            }
+            decoder[id as usize] = Some(bytes);
+        }
+        for (t, id) in &special_tokens {
+            if decoder[*id as usize].is_some() {
+                return Err(Error::InvalidArgument(format!(
+                    "special token {t:?} has id {id}, which is already the id of a regular token"
+                )));
+            }
+            decoder[*id as usize] = Some(t.as_bytes().to_vec());
+        }
+        let special = SpecialTokens::new(special_tokens)?;
+        Ok(Self {
+            ranks,
+            rank_to_id,
+            decoder,
+            special,
+            pretok,
+            merges,
+        })
+    }
+
+    /// One more than the largest id (tiktoken's `n_vocab`).
+    pub fn n_vocab(&self) -> usize {
+        self.decoder.len()
+    }
+
+    /// The pre-tokenization regex.
+    pub fn pattern(&self) -> &str {
+        self.pretok.pattern()
+    }
+
+    /// The pre-tokenizer.
+    pub fn pretokenizer(&self) -> &PreTokenizer {
+        &self.pretok
+    }
+
+    /// Special tokens with their ids.
+    pub fn special_tokens(&self) -> &[(String, u32)] {
+        self.special.tokens()
+    }
+
+    /// The special-token set.
+    pub fn specials(&self) -> &SpecialTokens {
+        &self.special
+    }
+
+    /// Mergeable ranks (bytes -> rank).
+    pub fn ranks(&self) -> &Ranks {
+        &self.ranks
+    }
+
+    /// True when built from merges (or trained), false when built from ranks.
+    pub fn has_merges(&self) -> bool {
+        self.merges.is_some()
+    }
+
+    /// The id of a rank.
+    pub fn rank_id(&self, rank: u32) -> u32 {
+        self.rank_to_id[rank as usize]
+    }
+
+    /// The bytes of an id, `None` when unassigned or out of range.
+    pub fn token_bytes(&self, id: u32) -> Option<&[u8]> {
+        self.decoder.get(id as usize).and_then(|b| b.as_deref())
+    }
+
+    /// Iterates `(id, bytes)` over assigned ids in id order, special tokens included.
+    pub fn vocab(&self) -> impl Iterator<Item = (u32, &[u8])> {
+        self.decoder
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| b.as_deref().map(|b| (i as u32, b)))
+    }
+
+    /// The merges in order: as given or trained, or else derived from the ranks (each multi-byte token's merge is
+    /// the split that BPE with only lower ranks produces, as in tiktoken's educational `bpe_train`).
+    pub fn merges(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        if let Some(m) = &self.merges {
+            return m.clone();
+        }
+        let mut by_rank: Vec<(&Vec<u8>, u32)> = self
+            .ranks
+            .iter()
+            .filter(|(k, _)| k.len() > 1)
+            .map(|(k, v)| (k, *v))
+            .collect();
+        by_rank.sort_by_key(|(_, r)| *r);
+        let mut out = Vec::with_capacity(by_rank.len());
+        for (bytes, rank) in by_rank {
+            let parts = split_with_lower_ranks(&self.ranks, bytes, rank);
+            if parts.len() == 2 {
+                out.push((bytes[..parts[0]].to_vec(), bytes[parts[0]..].to_vec()));
+            }
+        }
+        out
+    }
+
+    #[inline]
+    fn encode_text(&self, text: &str, out: &mut Vec<u32>) -> Result<()> {
+        let start = out.len();
+        self.pretok.split(text, |piece| {
+            encode_piece(&self.ranks, piece.as_bytes(), out);
+        })?;
+        for r in &mut out[start..] {
+            *r = self.rank_to_id[*r as usize];
+        }
+        Ok(())
+    }
+
+    /// Encodes text with special-token text treated as plain text.
+    ///
+    /// # Errors
+    /// Only when a custom pattern's regex engine fails.
+    pub fn encode_ordinary(&self, text: &str) -> Result<Vec<u32>> {
+        let mut out = Vec::with_capacity(text.len() / 3 + 1);
+        self.encode_text(text, &mut out)?;
+        Ok(out)
+    }
+
+    /// Encodes text with tiktoken's special-token semantics: an occurrence of a `disallowed` token anywhere raises
+    /// [`Error::DisallowedSpecial`]; `allowed` tokens become their ids (leftmost-longest); the rest is plain text.
+    ///
+    /// # Errors
+    /// [`Error::DisallowedSpecial`], or [`Error::InvalidArgument`] for a name that is not a special token.
+    pub fn encode(
+        &self,
+        text: &str,
+        allowed: Allowed<'_>,
+        disallowed: Allowed<'_>,
+    ) -> Result<Vec<u32>> {
+        self.check_disallowed(text, disallowed)?;
+        let mut out = Vec::with_capacity(text.len() / 3 + 1);
+        self.special.split(text, allowed, |part| {
+            match part {
+                Ok(segment) => self.encode_text(segment, &mut out)?,
+                Err(id) => out.push(id),
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn check_disallowed(&self, text: &str, disallowed: Allowed<'_>) -> Result<()> {
+        if let Some((token, offset)) = self.special.find_any(text, disallowed) {
+            return Err(Error::DisallowedSpecial { token, offset });
+        }
+        Ok(())
+    }
+
+    /// Encodes raw bytes. Valid UTF-8 gives the same ids as [`Tokenizer::encode_ordinary`]; each maximal run of
+    /// invalid bytes is a piece of its own (BPE over its bytes), and pre-tokenization never crosses one.
+    pub fn encode_bytes(&self, bytes: &[u8]) -> Result<Vec<u32>> {
+        let mut out = Vec::with_capacity(bytes.len() / 3 + 1);
+        for chunk in bytes.utf8_chunks() {
+            self.encode_text(chunk.valid(), &mut out)?;
+            let invalid = chunk.invalid();
+            if !invalid.is_empty() {
+                let start = out.len();
+                encode_piece(&self.ranks, invalid, &mut out);
+                for r in &mut out[start..] {
+                    *r = self.rank_to_id[*r as usize];
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Encodes many texts in parallel on the current rayon pool; results in input order.
+    pub fn encode_batch(
+        &self,
+        texts: &[String],
+        allowed: Allowed<'_>,
+        disallowed: Allowed<'_>,
+    ) -> Result<Vec<Vec<u32>>> {
+        texts
+            .par_iter()
+            .map(|t| self.encode(t, allowed, disallowed))
+            .collect()
+    }
+
+    /// Concatenated bytes of the ids.
+    ///
+    /// # Errors
+    /// [`Error::InvalidId`] naming the first id that is out of range or unassigned.
+    pub fn decode_bytes(&self, ids: &[u32]) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(ids.len() * 4);
+        for &id in ids {
+            match self.token_bytes(id) {
+                Some(b) => out.extend_from_slice(b),
+                None => return Err(self.invalid_id(id as i64)),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The error for an id that is not a token.
+    pub fn invalid_id(&self, id: i64) -> Error {
+        if id < 0 || id as u64 >= self.n_vocab() as u64 {
+            Error::InvalidId(format!(
+                "invalid token id {id}: ids must be in 0..{} (n_vocab = {})",
+                self.n_vocab(),
+                self.n_vocab()
+            ))
+        } else {
+            Error::InvalidId(format!(
+                "invalid token id {id}: no token has this id (unassigned id below n_vocab = {})",
+                self.n_vocab()
+            ))
+        }
+    }
+}
+
+/// BPE on `bytes` using only ranks below `max_rank`; returns the start offsets of the parts after the first.
+fn split_with_lower_ranks(ranks: &Ranks, bytes: &[u8], max_rank: u32) -> Vec<usize> {
+    let mut parts: Vec<usize> = (0..=bytes.len()).collect();
+    loop {
+        let mut best: Option<(u32, usize)> = None;
+        for i in 0..parts.len().saturating_sub(2) {
+            if let Some(&r) = ranks.get(&bytes[parts[i]..parts[i + 2]]) {
+                if r < max_rank && best.is_none_or(|(br, _)| r < br) {
+                    best = Some((r, i));
+                }
+            }
+        }
+        match best {
+            Some((_, i)) => {
+                parts.remove(i + 1);
+            }
+            None => break,
+        }
+    }
+    parts[1..parts.len() - 1].to_vec()
+}
