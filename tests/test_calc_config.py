@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import bytepair as bp
+import pytest
 
 
 def llama(**changes: Any) -> dict[str, Any]:
@@ -19,8 +18,21 @@ def llama(**changes: Any) -> dict[str, Any]:
 
 
 def test_supported_types() -> None:
-    assert set(bp.SUPPORTED_MODEL_TYPES) == {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "gemma", "gpt2",
-                                             "gptj", "gpt_neox", "phi", "phi3", "bert", "opt"}
+    assert set(bp.SUPPORTED_MODEL_TYPES) == {
+        "llama",
+        "mistral",
+        "mixtral",
+        "qwen2",
+        "qwen2_moe",
+        "gemma",
+        "gpt2",
+        "gptj",
+        "gpt_neox",
+        "phi",
+        "phi3",
+        "bert",
+        "opt",
+    }
     # every catalog entry goes through from_hf
     assert {bp.models.hf_config(n)["model_type"] for n in bp.models} == set(bp.SUPPORTED_MODEL_TYPES)
 
@@ -42,8 +54,11 @@ def test_defaults_filled() -> None:
 
 
 def test_unknown_model_type_lists_supported() -> None:
-    with pytest.raises(bp.BytepairError, match=r"unsupported model_type 'falcon'; supported model types: llama, "
-                                               r"mistral, .*bert, opt") as info:
+    with pytest.raises(
+        bp.BytepairError,
+        match=r"unsupported model_type 'falcon'; supported model types: llama, "
+        r"mistral, .*bert, opt",
+    ) as info:
         bp.ModelConfig.from_hf({"model_type": "falcon", "hidden_size": 4544})
     assert isinstance(info.value, ValueError)
 
@@ -60,27 +75,37 @@ def test_missing_field_named() -> None:
         bp.ModelConfig.from_hf(cfg)
     gpt2 = bp.models.hf_config("gpt2")
     del gpt2["n_embd"]
-    with pytest.raises(bp.BytepairError, match="gpt2 config is missing required field 'n_embd' or 'hidden_size'"):
+    with pytest.raises(
+        bp.BytepairError, match="gpt2 config is missing required field 'n_embd' or 'hidden_size'"
+    ):
         bp.ModelConfig.from_hf(gpt2)
 
 
 def test_wrong_type_named() -> None:
-    with pytest.raises(bp.BytepairError, match="llama config field 'hidden_size' must be an integer, got '4096'"):
+    with pytest.raises(
+        bp.BytepairError, match="llama config field 'hidden_size' must be an integer, got '4096'"
+    ):
         bp.ModelConfig.from_hf(llama(hidden_size="4096"))
     with pytest.raises(bp.BytepairError, match="field 'tie_word_embeddings' must be true or false"):
         bp.ModelConfig.from_hf(llama(tie_word_embeddings="yes"))
 
 
 def test_heads_not_dividing_hidden() -> None:
-    with pytest.raises(bp.BytepairError, match=r"hidden_size \(4096\) is not divisible by num_attention_heads \(48\)"):
+    with pytest.raises(
+        bp.BytepairError, match=r"hidden_size \(4096\) is not divisible by num_attention_heads \(48\)"
+    ):
         bp.ModelConfig.from_hf(llama(num_attention_heads=48, num_key_value_heads=8))
     # with an explicit head_dim it is fine (Gemma-7B style)
-    assert bp.ModelConfig.from_hf(llama(num_attention_heads=48, num_key_value_heads=8, head_dim=64)).head_dim == 64
+    assert (
+        bp.ModelConfig.from_hf(llama(num_attention_heads=48, num_key_value_heads=8, head_dim=64)).head_dim
+        == 64
+    )
 
 
 def test_kv_heads_not_dividing_heads() -> None:
-    with pytest.raises(bp.BytepairError,
-                       match=r"num_attention_heads \(32\) is not a multiple of num_key_value_heads \(6\)"):
+    with pytest.raises(
+        bp.BytepairError, match=r"num_attention_heads \(32\) is not a multiple of num_key_value_heads \(6\)"
+    ):
         bp.ModelConfig.from_hf(llama(num_key_value_heads=6))
 
 
@@ -89,13 +114,16 @@ def test_replace_revalidates() -> None:
         dataclasses.replace(bp.models["llama-3-8b"], num_key_value_heads=5)
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("vocab_size", 0, "vocab_size must be >= 1, got 0"),
-    ("num_hidden_layers", -1, "num_hidden_layers must be >= 1, got -1"),
-    ("hidden_size", 4096.0, "hidden_size must be an integer, got 4096.0"),
-    ("norm_type", "batchnorm", "norm_type must be one of rmsnorm, layernorm, got 'batchnorm'"),
-    ("position_embedding_type", "alibi", "position_embedding_type must be one of rotary, absolute, none"),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("vocab_size", 0, "vocab_size must be >= 1, got 0"),
+        ("num_hidden_layers", -1, "num_hidden_layers must be >= 1, got -1"),
+        ("hidden_size", 4096.0, "hidden_size must be an integer, got 4096.0"),
+        ("norm_type", "batchnorm", "norm_type must be one of rmsnorm, layernorm, got 'batchnorm'"),
+        ("position_embedding_type", "alibi", "position_embedding_type must be one of rotary, absolute, none"),
+    ],
+)
 def test_direct_construction_errors(field: str, value: Any, message: str) -> None:
     with pytest.raises(bp.BytepairError, match=message):
         dataclasses.replace(bp.models["llama-3-8b"], **{field: value})
@@ -104,15 +132,18 @@ def test_direct_construction_errors(field: str, value: Any, message: str) -> Non
 def test_moe_inconsistent() -> None:
     cfg = bp.models.hf_config("mixtral-8x7b")
     cfg["num_experts_per_tok"] = 9
-    with pytest.raises(bp.BytepairError,
-                       match=r"num_experts_per_tok \(9\) must be between 1 and num_experts \(8\)"):
+    with pytest.raises(
+        bp.BytepairError, match=r"num_experts_per_tok \(9\) must be between 1 and num_experts \(8\)"
+    ):
         bp.ModelConfig.from_hf(cfg)
     with pytest.raises(bp.BytepairError, match="num_experts is 0 .* but num_experts_per_tok"):
         dataclasses.replace(bp.models["llama-3-8b"], num_experts_per_tok=2)
 
 
 def test_absolute_positions_need_size() -> None:
-    with pytest.raises(bp.BytepairError, match="position_embedding_type is 'absolute' but max_position_embeddings is 0"):
+    with pytest.raises(
+        bp.BytepairError, match="position_embedding_type is 'absolute' but max_position_embeddings is 0"
+    ):
         dataclasses.replace(bp.models["gpt2"], max_position_embeddings=0)
 
 

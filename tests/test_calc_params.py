@@ -8,10 +8,9 @@ import struct
 from importlib import resources
 from pathlib import Path
 
+import bytepair as bp
 import numpy as np
 import pytest
-
-import bytepair as bp
 from bytepair.params import tensor_layout
 
 # Published totals (the numbers ``sum(p.numel() for p in model.parameters())`` gives for the HF checkpoints).
@@ -60,8 +59,12 @@ def test_gpt2_tied_and_untied() -> None:
     untied = bp.count_parameters(dataclasses.replace(cfg, tie_word_embeddings=False))
     assert untied.total == 163_037_184
     assert untied.lm_head == untied.embedding == 50257 * 768
-    assert bp.count_parameters(bp.ModelConfig.from_hf(bp.models.hf_config("gpt2"),
-                                                      tie_word_embeddings=False)).total == 163_037_184
+    assert (
+        bp.count_parameters(
+            bp.ModelConfig.from_hf(bp.models.hf_config("gpt2"), tie_word_embeddings=False)
+        ).total
+        == 163_037_184
+    )
 
 
 def test_mixtral_total_and_active() -> None:
@@ -109,8 +112,9 @@ def test_bert_with_pooler() -> None:
     p = bp.count_parameters(bp.models["bert-base-uncased"])
     assert p.total == 109_482_240
     assert p.other == 768 * 768 + 768
-    assert bp.count_parameters(bp.ModelConfig.from_hf(bp.models.hf_config("bert-base-uncased"), pooler=False)).total == (
-        109_482_240 - 590_592)
+    assert bp.count_parameters(
+        bp.ModelConfig.from_hf(bp.models.hf_config("bert-base-uncased"), pooler=False)
+    ).total == (109_482_240 - 590_592)
 
 
 def test_minilm_config_matches_safetensors_header() -> None:
@@ -135,16 +139,23 @@ def test_layout_matches_real_tensor_count() -> None:
 def test_sharded_safetensors(tmp_path: Path) -> None:
     from safetensors.numpy import save_file
 
-    save_file({"a.weight": np.zeros((3, 4), np.float32), "rotary.inv_freq": np.zeros(8, np.float32)},
-              str(tmp_path / "model-00001-of-00002.safetensors"))
-    save_file({"b.weight": np.zeros((5,), np.float16), "h.0.attn.bias": np.zeros((1, 1, 4, 4), np.bool_)},
-              str(tmp_path / "model-00002-of-00002.safetensors"))
-    index = {"metadata": {"total_size": 58}, "weight_map": {
-        "a.weight": "model-00001-of-00002.safetensors",
-        "rotary.inv_freq": "model-00001-of-00002.safetensors",
-        "b.weight": "model-00002-of-00002.safetensors",
-        "h.0.attn.bias": "model-00002-of-00002.safetensors",
-    }}
+    save_file(
+        {"a.weight": np.zeros((3, 4), np.float32), "rotary.inv_freq": np.zeros(8, np.float32)},
+        str(tmp_path / "model-00001-of-00002.safetensors"),
+    )
+    save_file(
+        {"b.weight": np.zeros((5,), np.float16), "h.0.attn.bias": np.zeros((1, 1, 4, 4), np.bool_)},
+        str(tmp_path / "model-00002-of-00002.safetensors"),
+    )
+    index = {
+        "metadata": {"total_size": 58},
+        "weight_map": {
+            "a.weight": "model-00001-of-00002.safetensors",
+            "rotary.inv_freq": "model-00001-of-00002.safetensors",
+            "b.weight": "model-00002-of-00002.safetensors",
+            "h.0.attn.bias": "model-00002-of-00002.safetensors",
+        },
+    }
     (tmp_path / "model.safetensors.index.json").write_text(json.dumps(index))
     for target in (tmp_path / "model.safetensors.index.json", tmp_path):
         count = bp.count_parameters_safetensors(target)
@@ -168,18 +179,23 @@ def test_sharded_index_disagrees_with_shard(tmp_path: Path) -> None:
 
 def test_header_only_is_read(tmp_path: Path) -> None:
     # A header followed by a data section far smaller than the header claims: only the header is parsed.
-    header = json.dumps({"w": {"dtype": "BF16", "shape": [1000, 1000], "data_offsets": [0, 2_000_000]}}).encode()
+    header = json.dumps(
+        {"w": {"dtype": "BF16", "shape": [1000, 1000], "data_offsets": [0, 2_000_000]}}
+    ).encode()
     path = tmp_path / "big.safetensors"
     path.write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 16)
     assert bp.count_parameters_safetensors(path).total == 1_000_000
 
 
-@pytest.mark.parametrize("content,message", [
-    (b"\x01\x02", "shorter than the 8-byte header length"),
-    (struct.pack("<Q", 10_000) + b"{}", "header length 10000 does not fit"),
-    (struct.pack("<Q", 5) + b"nope!", "header is not valid JSON"),
-    (struct.pack("<Q", 2) + b"[]", "header must be a JSON object"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"\x01\x02", "shorter than the 8-byte header length"),
+        (struct.pack("<Q", 10_000) + b"{}", "header length 10000 does not fit"),
+        (struct.pack("<Q", 5) + b"nope!", "header is not valid JSON"),
+        (struct.pack("<Q", 2) + b"[]", "header must be a JSON object"),
+    ],
+)
 def test_bad_safetensors_headers(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "bad.safetensors"
     path.write_bytes(content)

@@ -1,9 +1,10 @@
 """Transformer shape description shared by the parameter, memory and FLOPs calculators.
 
-:class:`ModelConfig` names its fields like Hugging Face ``config.json`` files (``vocab_size``, ``hidden_size``,
-``num_key_value_heads`` ...), and :meth:`ModelConfig.from_hf` reads such a file for the model types listed in
-:data:`SUPPORTED_MODEL_TYPES`. Each reader mirrors the module structure of the corresponding ``transformers``
-modeling file (``modeling_llama.py``, ``modeling_gpt2.py`` ...), which is what makes the counts exact.
+:class:`ModelConfig` names its fields like Hugging Face ``config.json`` files (``vocab_size``,
+``hidden_size``, ``num_key_value_heads`` ...), and :meth:`ModelConfig.from_hf` reads such a file for the model
+types listed in :data:`SUPPORTED_MODEL_TYPES`. Each reader mirrors the module structure of the corresponding
+``transformers`` modeling file (``modeling_llama.py``, ``modeling_gpt2.py`` ...), which is what makes the
+counts exact.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Union
+from typing import Any, Union
 
 from ._core import BytepairError
 
-__all__ = ["ModelConfig", "SUPPORTED_MODEL_TYPES"]
+__all__ = ["SUPPORTED_MODEL_TYPES", "ModelConfig"]
 
 NORM_TYPES = ("rmsnorm", "layernorm")
 POSITION_EMBEDDING_TYPES = ("rotary", "absolute", "none")
@@ -29,10 +31,11 @@ PathOrDict = Union[str, "os.PathLike[str]", Mapping[str, Any]]
 class ModelConfig:
     """The shape of a decoder-only or encoder-only transformer, with Hugging Face field names.
 
-    Build one with :meth:`from_hf` from a ``config.json`` (or a catalog entry, ``bytepair.models["llama-3-8b"]``),
-    or directly. ``num_key_value_heads`` defaults to ``num_attention_heads`` and ``head_dim`` to
-    ``hidden_size // num_attention_heads``; give ``head_dim`` explicitly when it differs (Gemma-7B: 16 heads of 256
-    on a 3072-wide model). Change one field with :func:`dataclasses.replace`, which validates again.
+    Build one with :meth:`from_hf` from a ``config.json`` (or take a catalog entry,
+    ``bytepair.models["llama-3-8b"]``), or directly. ``num_key_value_heads`` defaults to
+    ``num_attention_heads`` and ``head_dim`` to ``hidden_size // num_attention_heads``; give ``head_dim``
+    explicitly when it differs (Gemma-7B: 16 heads of 256 on a 3072-wide model). Change one field with
+    :func:`dataclasses.replace`, which validates again.
 
     Attributes:
         model_type: Hugging Face ``model_type`` (a label; only :meth:`from_hf` restricts it).
@@ -78,7 +81,8 @@ class ModelConfig:
     Raises:
         BytepairError: (a ``ValueError``) if a size is not positive, ``hidden_size`` is not divisible by
             ``num_attention_heads`` and no ``head_dim`` is given, ``num_attention_heads`` is not a multiple of
-            ``num_key_value_heads``, ``num_experts_per_tok`` exceeds ``num_experts``, or a type string is unknown.
+            ``num_key_value_heads``, ``num_experts_per_tok`` exceeds ``num_experts``, or a type string is
+            unknown.
             The message names the fields involved.
     """
 
@@ -147,9 +151,16 @@ class ModelConfig:
                 f"position_embedding_type must be one of {', '.join(POSITION_EMBEDDING_TYPES)}, "
                 f"got {self.position_embedding_type!r}"
             )
-        for field in ("norms_per_layer", "max_position_embeddings", "position_embedding_offset",
-                      "type_vocab_size", "num_experts", "num_experts_per_tok", "num_shared_experts",
-                      "first_k_dense_replace"):
+        for field in (
+            "norms_per_layer",
+            "max_position_embeddings",
+            "position_embedding_offset",
+            "type_vocab_size",
+            "num_experts",
+            "num_experts_per_tok",
+            "num_shared_experts",
+            "first_k_dense_replace",
+        ):
             _check_int(field, getattr(self, field), minimum=0)
         _check_int("decoder_sparse_step", self.decoder_sparse_step, minimum=1)
         if self.position_embedding_type == "absolute" and self.max_position_embeddings < 1:
@@ -178,7 +189,7 @@ class ModelConfig:
         if self.dense_layers and self.intermediate_size < 1:
             raise BytepairError("intermediate_size must be positive: the model has dense MLP blocks")
 
-    # ----------------------------------------------------------------------------------------------------------
+    # ------------------------------------------------------------------------------------------------------
     @property
     def kv_heads(self) -> int:
         """``num_key_value_heads`` as an int (it is always resolved after construction)."""
@@ -242,7 +253,7 @@ class ModelConfig:
         """False for encoder-only models (BERT), which have no KV cache."""
         return self.model_type != "bert"
 
-    # ----------------------------------------------------------------------------------------------------------
+    # ------------------------------------------------------------------------------------------------------
     @classmethod
     def from_hf(cls, path_or_dict: PathOrDict, **overrides: Any) -> ModelConfig:
         """Build a config from a Hugging Face ``config.json``.
@@ -313,10 +324,14 @@ class _Raw:
             value = self.raw.get(key)
             if value is not None:
                 if isinstance(value, bool) or not isinstance(value, int):
-                    raise BytepairError(f"{self.model_type} config field {key!r} must be an integer, got {value!r}")
+                    raise BytepairError(
+                        f"{self.model_type} config field {key!r} must be an integer, got {value!r}"
+                    )
                 return value
         if default is None:
-            raise BytepairError(f"{self.model_type} config is missing required field {' or '.join(map(repr, keys))}")
+            raise BytepairError(
+                f"{self.model_type} config is missing required field {' or '.join(map(repr, keys))}"
+            )
         return default
 
     def opt_int(self, key: str) -> int | None:
@@ -327,30 +342,32 @@ class _Raw:
         if value is None:
             return default
         if not isinstance(value, bool):
-            raise BytepairError(f"{self.model_type} config field {key!r} must be true or false, got {value!r}")
+            raise BytepairError(
+                f"{self.model_type} config field {key!r} must be true or false, got {value!r}"
+            )
         return value
 
 
 # Readers: one per model type, following the module structure of transformers' modeling_<type>.py.
 def _llama_like(c: _Raw, *, qkv_bias: bool = False, tie: bool = False) -> dict[str, Any]:
     attention_bias = c.get_bool("attention_bias", False)
-    return dict(
-        vocab_size=c.get_int("vocab_size"),
-        hidden_size=c.get_int("hidden_size"),
-        intermediate_size=c.get_int("intermediate_size"),
-        num_hidden_layers=c.get_int("num_hidden_layers"),
-        num_attention_heads=c.get_int("num_attention_heads"),
-        num_key_value_heads=c.opt_int("num_key_value_heads"),
-        head_dim=c.opt_int("head_dim"),
-        tie_word_embeddings=c.get_bool("tie_word_embeddings", tie),
-        qkv_bias=qkv_bias or attention_bias,
-        attn_out_bias=attention_bias,
-        mlp_bias=c.get_bool("mlp_bias", False),
-        norm_type="rmsnorm",
-        gated_mlp=True,
-        position_embedding_type="rotary",
-        max_position_embeddings=c.get_int("max_position_embeddings", default=0),
-    )
+    return {
+        "vocab_size": c.get_int("vocab_size"),
+        "hidden_size": c.get_int("hidden_size"),
+        "intermediate_size": c.get_int("intermediate_size"),
+        "num_hidden_layers": c.get_int("num_hidden_layers"),
+        "num_attention_heads": c.get_int("num_attention_heads"),
+        "num_key_value_heads": c.opt_int("num_key_value_heads"),
+        "head_dim": c.opt_int("head_dim"),
+        "tie_word_embeddings": c.get_bool("tie_word_embeddings", tie),
+        "qkv_bias": qkv_bias or attention_bias,
+        "attn_out_bias": attention_bias,
+        "mlp_bias": c.get_bool("mlp_bias", False),
+        "norm_type": "rmsnorm",
+        "gated_mlp": True,
+        "position_embedding_type": "rotary",
+        "max_position_embeddings": c.get_int("max_position_embeddings", default=0),
+    }
 
 
 def _llama(c: _Raw) -> dict[str, Any]:
@@ -359,7 +376,9 @@ def _llama(c: _Raw) -> dict[str, Any]:
 
 def _mixtral(c: _Raw) -> dict[str, Any]:
     fields = _llama_like(c)
-    fields.update(num_experts=c.get_int("num_local_experts"), num_experts_per_tok=c.get_int("num_experts_per_tok"))
+    fields.update(
+        num_experts=c.get_int("num_local_experts"), num_experts_per_tok=c.get_int("num_experts_per_tok")
+    )
     return fields
 
 
@@ -375,7 +394,9 @@ def _qwen2_moe(c: _Raw) -> dict[str, Any]:
     shared = c.get_int("shared_expert_intermediate_size", default=0)
     only = c.raw.get("mlp_only_layers") or []
     if not isinstance(only, list) or not all(isinstance(i, int) for i in only):
-        raise BytepairError(f"qwen2_moe config field 'mlp_only_layers' must be a list of integers, got {only!r}")
+        raise BytepairError(
+            f"qwen2_moe config field 'mlp_only_layers' must be a list of integers, got {only!r}"
+        )
     fields.update(
         num_experts=c.get_int("num_experts"),
         num_experts_per_tok=c.get_int("num_experts_per_tok"),
@@ -396,71 +417,87 @@ def _gemma(c: _Raw) -> dict[str, Any]:
 
 def _gpt2(c: _Raw) -> dict[str, Any]:
     d = c.get_int("n_embd", "hidden_size")
-    return dict(
-        vocab_size=c.get_int("vocab_size"),
-        hidden_size=d,
-        intermediate_size=c.get_int("n_inner", default=4 * d),
-        num_hidden_layers=c.get_int("n_layer", "num_hidden_layers"),
-        num_attention_heads=c.get_int("n_head", "num_attention_heads"),
-        tie_word_embeddings=c.get_bool("tie_word_embeddings", True),
-        qkv_bias=True, attn_out_bias=True, mlp_bias=True,
-        norm_type="layernorm", gated_mlp=False,
-        position_embedding_type="absolute",
-        max_position_embeddings=c.get_int("n_positions", "max_position_embeddings"),
-    )
+    return {
+        "vocab_size": c.get_int("vocab_size"),
+        "hidden_size": d,
+        "intermediate_size": c.get_int("n_inner", default=4 * d),
+        "num_hidden_layers": c.get_int("n_layer", "num_hidden_layers"),
+        "num_attention_heads": c.get_int("n_head", "num_attention_heads"),
+        "tie_word_embeddings": c.get_bool("tie_word_embeddings", True),
+        "qkv_bias": True,
+        "attn_out_bias": True,
+        "mlp_bias": True,
+        "norm_type": "layernorm",
+        "gated_mlp": False,
+        "position_embedding_type": "absolute",
+        "max_position_embeddings": c.get_int("n_positions", "max_position_embeddings"),
+    }
 
 
 def _gptj(c: _Raw) -> dict[str, Any]:
     # GPTJBlock: one ln_1 feeding attention and MLP in parallel; q/k/v/out without bias; lm_head with bias.
     d = c.get_int("n_embd", "hidden_size")
-    return dict(
-        vocab_size=c.get_int("vocab_size"),
-        hidden_size=d,
-        intermediate_size=c.get_int("n_inner", default=4 * d),
-        num_hidden_layers=c.get_int("n_layer", "num_hidden_layers"),
-        num_attention_heads=c.get_int("n_head", "num_attention_heads"),
-        tie_word_embeddings=c.get_bool("tie_word_embeddings", False),
-        mlp_bias=True, lm_head_bias=True,
-        norm_type="layernorm", norms_per_layer=1, gated_mlp=False, parallel_attn_mlp=True,
-        position_embedding_type="rotary",
-        max_position_embeddings=c.get_int("n_positions", default=0),
-    )
+    return {
+        "vocab_size": c.get_int("vocab_size"),
+        "hidden_size": d,
+        "intermediate_size": c.get_int("n_inner", default=4 * d),
+        "num_hidden_layers": c.get_int("n_layer", "num_hidden_layers"),
+        "num_attention_heads": c.get_int("n_head", "num_attention_heads"),
+        "tie_word_embeddings": c.get_bool("tie_word_embeddings", False),
+        "mlp_bias": True,
+        "lm_head_bias": True,
+        "norm_type": "layernorm",
+        "norms_per_layer": 1,
+        "gated_mlp": False,
+        "parallel_attn_mlp": True,
+        "position_embedding_type": "rotary",
+        "max_position_embeddings": c.get_int("n_positions", default=0),
+    }
 
 
 def _gpt_neox(c: _Raw) -> dict[str, Any]:
     # GPTNeoXLayer keeps input_layernorm and post_attention_layernorm even with use_parallel_residual.
     bias = c.get_bool("attention_bias", True)
-    return dict(
-        vocab_size=c.get_int("vocab_size"),
-        hidden_size=c.get_int("hidden_size"),
-        intermediate_size=c.get_int("intermediate_size"),
-        num_hidden_layers=c.get_int("num_hidden_layers"),
-        num_attention_heads=c.get_int("num_attention_heads"),
-        tie_word_embeddings=c.get_bool("tie_word_embeddings", False),
-        qkv_bias=bias, attn_out_bias=bias, mlp_bias=True,
-        norm_type="layernorm", gated_mlp=False,
-        parallel_attn_mlp=c.get_bool("use_parallel_residual", True),
-        position_embedding_type="rotary",
-        max_position_embeddings=c.get_int("max_position_embeddings", default=0),
-    )
+    return {
+        "vocab_size": c.get_int("vocab_size"),
+        "hidden_size": c.get_int("hidden_size"),
+        "intermediate_size": c.get_int("intermediate_size"),
+        "num_hidden_layers": c.get_int("num_hidden_layers"),
+        "num_attention_heads": c.get_int("num_attention_heads"),
+        "tie_word_embeddings": c.get_bool("tie_word_embeddings", False),
+        "qkv_bias": bias,
+        "attn_out_bias": bias,
+        "mlp_bias": True,
+        "norm_type": "layernorm",
+        "gated_mlp": False,
+        "parallel_attn_mlp": c.get_bool("use_parallel_residual", True),
+        "position_embedding_type": "rotary",
+        "max_position_embeddings": c.get_int("max_position_embeddings", default=0),
+    }
 
 
 def _phi(c: _Raw) -> dict[str, Any]:
     # PhiDecoderLayer: one input_layernorm, parallel attention and MLP, biases everywhere, lm_head with bias.
-    return dict(
-        vocab_size=c.get_int("vocab_size"),
-        hidden_size=c.get_int("hidden_size"),
-        intermediate_size=c.get_int("intermediate_size"),
-        num_hidden_layers=c.get_int("num_hidden_layers"),
-        num_attention_heads=c.get_int("num_attention_heads"),
-        num_key_value_heads=c.opt_int("num_key_value_heads"),
-        tie_word_embeddings=c.get_bool("tie_word_embeddings", False),
-        qkv_bias=True, attn_out_bias=True, mlp_bias=True, lm_head_bias=True,
-        norm_type="layernorm", norms_per_layer=1, gated_mlp=False, parallel_attn_mlp=True,
-        qk_norm=c.get_bool("qk_layernorm", False),
-        position_embedding_type="rotary",
-        max_position_embeddings=c.get_int("max_position_embeddings", default=0),
-    )
+    return {
+        "vocab_size": c.get_int("vocab_size"),
+        "hidden_size": c.get_int("hidden_size"),
+        "intermediate_size": c.get_int("intermediate_size"),
+        "num_hidden_layers": c.get_int("num_hidden_layers"),
+        "num_attention_heads": c.get_int("num_attention_heads"),
+        "num_key_value_heads": c.opt_int("num_key_value_heads"),
+        "tie_word_embeddings": c.get_bool("tie_word_embeddings", False),
+        "qkv_bias": True,
+        "attn_out_bias": True,
+        "mlp_bias": True,
+        "lm_head_bias": True,
+        "norm_type": "layernorm",
+        "norms_per_layer": 1,
+        "gated_mlp": False,
+        "parallel_attn_mlp": True,
+        "qk_norm": c.get_bool("qk_layernorm", False),
+        "position_embedding_type": "rotary",
+        "max_position_embeddings": c.get_int("max_position_embeddings", default=0),
+    }
 
 
 def _phi3(c: _Raw) -> dict[str, Any]:
@@ -473,20 +510,28 @@ def _bert(c: _Raw) -> dict[str, Any]:
     # no final norm, pooler; no vocabulary head.
     pet = c.raw.get("position_embedding_type", "absolute")
     if pet != "absolute":
-        raise BytepairError(f"bert config field 'position_embedding_type' {pet!r} is not supported (only 'absolute')")
-    return dict(
-        vocab_size=c.get_int("vocab_size"),
-        hidden_size=c.get_int("hidden_size"),
-        intermediate_size=c.get_int("intermediate_size"),
-        num_hidden_layers=c.get_int("num_hidden_layers"),
-        num_attention_heads=c.get_int("num_attention_heads"),
-        qkv_bias=True, attn_out_bias=True, mlp_bias=True,
-        norm_type="layernorm", final_norm=False, embedding_norm=True, gated_mlp=False,
-        position_embedding_type="absolute",
-        max_position_embeddings=c.get_int("max_position_embeddings"),
-        type_vocab_size=c.get_int("type_vocab_size", default=2),
-        has_lm_head=False, pooler=True,
-    )
+        raise BytepairError(
+            f"bert config field 'position_embedding_type' {pet!r} is not supported (only 'absolute')"
+        )
+    return {
+        "vocab_size": c.get_int("vocab_size"),
+        "hidden_size": c.get_int("hidden_size"),
+        "intermediate_size": c.get_int("intermediate_size"),
+        "num_hidden_layers": c.get_int("num_hidden_layers"),
+        "num_attention_heads": c.get_int("num_attention_heads"),
+        "qkv_bias": True,
+        "attn_out_bias": True,
+        "mlp_bias": True,
+        "norm_type": "layernorm",
+        "final_norm": False,
+        "embedding_norm": True,
+        "gated_mlp": False,
+        "position_embedding_type": "absolute",
+        "max_position_embeddings": c.get_int("max_position_embeddings"),
+        "type_vocab_size": c.get_int("type_vocab_size", default=2),
+        "has_lm_head": False,
+        "pooler": True,
+    }
 
 
 def _opt(c: _Raw) -> dict[str, Any]:
@@ -495,21 +540,25 @@ def _opt(c: _Raw) -> dict[str, Any]:
     d = c.get_int("hidden_size")
     bias = c.get_bool("enable_bias", True)
     proj = c.get_int("word_embed_proj_dim", default=d)
-    return dict(
-        vocab_size=c.get_int("vocab_size"),
-        hidden_size=d,
-        intermediate_size=c.get_int("ffn_dim"),
-        num_hidden_layers=c.get_int("num_hidden_layers"),
-        num_attention_heads=c.get_int("num_attention_heads"),
-        tie_word_embeddings=c.get_bool("tie_word_embeddings", True),
-        qkv_bias=bias, attn_out_bias=bias, mlp_bias=bias,
-        norm_type="layernorm", gated_mlp=False,
-        final_norm=c.get_bool("do_layer_norm_before", True) and not c.get_bool("_remove_final_layer_norm", False),
-        position_embedding_type="absolute",
-        max_position_embeddings=c.get_int("max_position_embeddings"),
-        position_embedding_offset=2,
-        word_embed_proj_dim=None if proj == d else proj,
-    )
+    return {
+        "vocab_size": c.get_int("vocab_size"),
+        "hidden_size": d,
+        "intermediate_size": c.get_int("ffn_dim"),
+        "num_hidden_layers": c.get_int("num_hidden_layers"),
+        "num_attention_heads": c.get_int("num_attention_heads"),
+        "tie_word_embeddings": c.get_bool("tie_word_embeddings", True),
+        "qkv_bias": bias,
+        "attn_out_bias": bias,
+        "mlp_bias": bias,
+        "norm_type": "layernorm",
+        "gated_mlp": False,
+        "final_norm": c.get_bool("do_layer_norm_before", True)
+        and not c.get_bool("_remove_final_layer_norm", False),
+        "position_embedding_type": "absolute",
+        "max_position_embeddings": c.get_int("max_position_embeddings"),
+        "position_embedding_offset": 2,
+        "word_embed_proj_dim": None if proj == d else proj,
+    }
 
 
 _READERS: dict[str, Callable[[_Raw], dict[str, Any]]] = {

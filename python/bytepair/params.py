@@ -1,9 +1,9 @@
 """Exact parameter counts, from a config or from a safetensors checkpoint's header.
 
-:func:`count_parameters` enumerates every tensor a ``transformers`` model of that config holds (the layout mirrors
-``modeling_<type>.py``), so the counts agree with ``sum(p.numel() for p in model.parameters())`` to the
-parameter. Tied input/output embeddings are counted once; the output table is counted separately when untied.
-:func:`count_parameters_safetensors` reads only the JSON header(s) of a checkpoint.
+:func:`count_parameters` enumerates every tensor a ``transformers`` model of that config holds (the layout
+mirrors ``modeling_<type>.py``), so the counts agree with ``sum(p.numel() for p in model.parameters())`` to
+the parameter. Tied input/output embeddings are counted once; the output table is counted separately when
+untied. :func:`count_parameters_safetensors` reads only the JSON header(s) of a checkpoint.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
-from ._core import BytepairError, FormatError
+from ._core import FormatError
 from .config import ModelConfig
 
 __all__ = [
@@ -28,8 +28,18 @@ __all__ = [
     "tensor_layout",
 ]
 
-COMPONENTS = ("embedding", "position", "token_type", "attention", "mlp", "router", "experts", "norm",
-              "lm_head", "other")
+COMPONENTS = (
+    "embedding",
+    "position",
+    "token_type",
+    "attention",
+    "mlp",
+    "router",
+    "experts",
+    "norm",
+    "lm_head",
+    "other",
+)
 
 # Linear layers that LoRA can target, with the canonical (Llama-style) names used by bytepair.
 LINEAR_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -83,10 +93,19 @@ def tensor_layout(cfg: ModelConfig) -> list[TensorSpec]:
     d, L = cfg.hidden_size, cfg.num_hidden_layers
     ln = cfg.norm_type == "layernorm"
 
-    def add(name: str, comp: str, shape: tuple[int, ...], copies: int, kind: str, module: str = "",
-            active: int | None = None) -> None:
+    def add(
+        name: str,
+        comp: str,
+        shape: tuple[int, ...],
+        copies: int,
+        kind: str,
+        module: str = "",
+        active: int | None = None,
+    ) -> None:
         if copies > 0 and math.prod(shape) > 0:
-            out.append(TensorSpec(name, comp, shape, copies, copies if active is None else active, kind, module))
+            out.append(
+                TensorSpec(name, comp, shape, copies, copies if active is None else active, kind, module)
+            )
 
     def norm(name: str, width: int, copies: int) -> None:
         add(f"{name}.weight", "norm", (width,), copies, "vector")
@@ -133,8 +152,13 @@ def tensor_layout(cfg: ModelConfig) -> list[TensorSpec]:
     moe = cfg.moe_layers
     if moe:
         add("layers.router.weight", "router", (cfg.num_experts, d), moe, "linear")
-        mlp("layers.experts", "experts", cfg.expert_intermediate_size, moe * cfg.num_experts,
-            moe * cfg.num_experts_per_tok)
+        mlp(
+            "layers.experts",
+            "experts",
+            cfg.expert_intermediate_size,
+            moe * cfg.num_experts,
+            moe * cfg.num_experts_per_tok,
+        )
         mlp("layers.shared_expert", "mlp", cfg.shared_intermediate_size, moe)
         if cfg.shared_expert_gate:
             add("layers.shared_expert_gate.weight", "router", (1, d), moe, "linear")
@@ -209,8 +233,13 @@ class ParameterCount:
     def as_dict(self) -> dict[str, int | float]:
         """Components and totals as a plain dict (parameters; ``embedding_share`` as a fraction)."""
         d: dict[str, int | float] = {c: getattr(self, c) for c in COMPONENTS}
-        d.update(experts_active=self.experts_active, total=self.total, non_embedding=self.non_embedding,
-                 active=self.active, embedding_share=self.embedding_share)
+        d.update(
+            experts_active=self.experts_active,
+            total=self.total,
+            non_embedding=self.non_embedding,
+            active=self.active,
+            embedding_share=self.embedding_share,
+        )
         return d
 
     def table(self) -> str:
@@ -262,10 +291,11 @@ def count_parameters(cfg: ModelConfig) -> ParameterCount:
     return ParameterCount(config=cfg, experts_active=experts_active, **sums)
 
 
-# ----------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # safetensors headers
 
-# Buffers that checkpoints sometimes store but that are not parameters (rotary frequencies, position ids, masks).
+# Buffers that checkpoints sometimes store but that are not parameters (rotary frequencies, position ids,
+# masks).
 _BUFFER_SUFFIXES = ("inv_freq", "position_ids", "masked_bias", "_float_tensor", "cos_cached", "sin_cached")
 _MAX_HEADER = 100 * 1024 * 1024  # the safetensors format itself caps the header at 100 MB
 
@@ -294,7 +324,9 @@ class SafetensorsCount:
 
     def table(self) -> str:
         """A human-readable summary."""
-        lines = [f"{', '.join(p.name for p in self.files)}: {self.total:,} parameters in {self.tensors} tensors"]
+        lines = [
+            f"{', '.join(p.name for p in self.files)}: {self.total:,} parameters in {self.tensors} tensors"
+        ]
         for dt, n in sorted(self.by_dtype.items()):
             lines.append(f"  {dt:<6}{n:>18,}")
         lines.append(f"  data  {self.nbytes:>18,} bytes")
@@ -349,7 +381,9 @@ def read_safetensors_header(path: str | os.PathLike[str]) -> dict[str, Any]:
             raise FormatError(f"{p}: not a safetensors file (shorter than the 8-byte header length)")
         (n,) = struct.unpack("<Q", prefix)
         if n > _MAX_HEADER or 8 + n > size:
-            raise FormatError(f"{p}: not a safetensors file (header length {n} does not fit the file of {size} bytes)")
+            raise FormatError(
+                f"{p}: not a safetensors file (header length {n} does not fit the file of {size} bytes)"
+            )
         raw = f.read(n)
     try:
         header = json.loads(raw)
@@ -360,10 +394,14 @@ def read_safetensors_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     for name, info in header.items():
         if name == "__metadata__":
             continue
-        if (not isinstance(info, dict) or not isinstance(info.get("dtype"), str)
-                or not isinstance(info.get("shape"), list)
-                or not all(isinstance(s, int) and s >= 0 for s in info["shape"])
-                or not isinstance(info.get("data_offsets"), list) or len(info["data_offsets"]) != 2):
+        if (
+            not isinstance(info, dict)
+            or not isinstance(info.get("dtype"), str)
+            or not isinstance(info.get("shape"), list)
+            or not all(isinstance(s, int) and s >= 0 for s in info["shape"])
+            or not isinstance(info.get("data_offsets"), list)
+            or len(info["data_offsets"]) != 2
+        ):
             raise FormatError(f"{p}: safetensors header entry {name!r} needs dtype, shape and data_offsets")
     return header
 
@@ -376,7 +414,9 @@ def _resolve_files(path: Path) -> tuple[list[Path], dict[str, str] | None, Path 
                 return _resolve_files(path / candidate)
         shards = sorted(path.glob("*.safetensors"))
         if not shards:
-            raise FormatError(f"{path}: no model.safetensors, model.safetensors.index.json or *.safetensors found")
+            raise FormatError(
+                f"{path}: no model.safetensors, model.safetensors.index.json or *.safetensors found"
+            )
         return shards, None, None
     if path.name.endswith(".json"):
         with open(path, encoding="utf-8") as f:
@@ -392,7 +432,7 @@ def _resolve_files(path: Path) -> tuple[list[Path], dict[str, str] | None, Path 
     return [path], None, None
 
 
-def count_parameters_safetensors(path: Union[str, "os.PathLike[str]"]) -> SafetensorsCount:
+def count_parameters_safetensors(path: str | os.PathLike[str]) -> SafetensorsCount:
     """Count the parameters of a safetensors checkpoint by reading only its header(s).
 
     Args:
@@ -400,8 +440,8 @@ def count_parameters_safetensors(path: Union[str, "os.PathLike[str]"]) -> Safete
             directory holding either.
 
     Returns:
-        A :class:`SafetensorsCount`; non-parameter buffers (``inv_freq``, ``position_ids``, attention masks) are
-        listed in ``buffers`` and left out of ``total``.
+        A :class:`SafetensorsCount`; non-parameter buffers (``inv_freq``, ``position_ids``, attention masks)
+        are listed in ``buffers`` and left out of ``total``.
 
     Raises:
         FormatError: (a ``BytepairError``) if a header is malformed, or a sharded checkpoint's index names a
@@ -443,5 +483,12 @@ def count_parameters_safetensors(path: Union[str, "os.PathLike[str]"]) -> Safete
             if extra:
                 parts.append(f"in a shard but not in the index: {', '.join(extra[:5])}")
             raise FormatError(f"{index_path}: index and shards disagree; tensors " + "; ".join(parts))
-    return SafetensorsCount(total=total, buffers=buffers, tensors=tensors, by_dtype=by_dtype, nbytes=nbytes,
-                            files=tuple(files), metadata=metadata)
+    return SafetensorsCount(
+        total=total,
+        buffers=buffers,
+        tensors=tensors,
+        by_dtype=by_dtype,
+        nbytes=nbytes,
+        files=tuple(files),
+        metadata=metadata,
+    )
