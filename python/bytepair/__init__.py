@@ -19,6 +19,8 @@ from ._core import (
 from .tokenizer import PATTERNS, Tokenizer, train_bpe
 
 # --- embeddings (issue 7) ---------------------------------------------------------------------------------------
+from .embedding import Embedding
+from .positions import apply_rope, sinusoidal_positions
 # --- calculators (issue 8) --------------------------------------------------------------------------------------
 
 __version__ = "0.1.0"
@@ -30,4 +32,7 @@ __all__ = [
     "PATTERNS",
     "Tokenizer",
     "train_bpe",
+    "Embedding",
+    "apply_rope",
+    "sinusoidal_positions",
 ]

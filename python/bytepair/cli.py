@@ -15,6 +15,7 @@ from typing import Sequence
 # Modules that add sub-commands. Append yours; each must define ``register(subparsers) -> None``.
 _COMMAND_MODULES: tuple[str, ...] = (
     "bytepair.cli_tokenizer",
+    "bytepair.cli_embed",
 )
 
 
