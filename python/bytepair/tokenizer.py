@@ -13,10 +13,10 @@ import os
 import sys
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import _core
-from ._core import BytepairError, FormatError
+from ._core import BytepairError, CoreTokenizer, FormatError, Trainer
 
 if TYPE_CHECKING:  # pragma: no cover
     import tiktoken
@@ -27,8 +27,8 @@ PATTERNS: dict[str, str] = dict(_core.PATTERNS)
 """Built-in pre-tokenization patterns, tiktoken's regexes: ``gpt2`` (r50k_base), ``cl100k`` (cl100k_base) and
 ``o200k`` (o200k_base). Pass a name or any regex (fancy-regex syntax) as ``pattern``."""
 
-PathLike = Union[str, "os.PathLike[str]"]
-SpecialSet = Union[Literal["all"], Collection[str]]
+PathLike = str | os.PathLike[str]
+SpecialSet = Literal["all"] | Collection[str]
 
 FORMAT_NAME = "bytepair"
 FORMAT_VERSION = 1
@@ -44,11 +44,11 @@ def _check_pattern(pattern: object) -> str:
     return PATTERNS.get(pattern, pattern)
 
 
-def _check_specials(special_tokens: object) -> list[str]:
+def _check_specials(special_tokens: Iterable[object]) -> list[str]:
     if isinstance(special_tokens, (str, bytes)):
         raise TypeError("special_tokens must be a list of str, not a single string")
-    out = []
-    for i, t in enumerate(special_tokens):  # type: ignore[attr-defined]
+    out: list[str] = []
+    for i, t in enumerate(special_tokens):
         if not isinstance(t, str):
             raise TypeError(f"special_tokens[{i}] must be str, got {type(t).__name__}")
         if not t:
@@ -84,9 +84,9 @@ class Tokenizer:
         TypeError: arguments of the wrong type.
     """
 
-    __slots__ = ("_core", "_special_tokens", "_special_set", "_special_list")
+    __slots__ = ("_core", "_special_list", "_special_set", "_special_tokens")
 
-    _core: _core.CoreTokenizer
+    _core: CoreTokenizer
     _special_tokens: dict[str, int]
     _special_set: frozenset[str]
     _special_list: list[str]
@@ -134,12 +134,12 @@ class Tokenizer:
                     next_id += 1
                 specials.append((t, tid))
         special_ids = {i for _, i in specials}
-        core = _core.CoreTokenizer.from_vocab_merges(
+        core = CoreTokenizer.from_vocab_merges(
             [(k, v) for k, v in items if k not in special_ids], merge_list, specials, pattern
         )
         self._init(core)
 
-    def _init(self, core: _core.CoreTokenizer) -> None:
+    def _init(self, core: CoreTokenizer) -> None:
         object.__setattr__(self, "_core", core)
         specials = dict(core.special_tokens)
         object.__setattr__(self, "_special_tokens", specials)
@@ -147,7 +147,7 @@ class Tokenizer:
         object.__setattr__(self, "_special_list", list(specials))
 
     @classmethod
-    def _wrap(cls, core: _core.CoreTokenizer) -> Tokenizer:
+    def _wrap(cls, core: CoreTokenizer) -> Tokenizer:
         obj = cls.__new__(cls)
         obj._init(core)
         return obj
@@ -251,7 +251,7 @@ class Tokenizer:
                     f"from_tiktoken expects a tiktoken.Encoding or a path, got {type(enc_or_path).__name__}"
                 ) from None
             pattern = pat if pattern is None else pattern
-        core = _core.CoreTokenizer.from_ranks(ranks, list(specials.items()), _check_pattern(pattern))
+        core = CoreTokenizer.from_ranks(ranks, list(specials.items()), _check_pattern(pattern))
         return cls._wrap(core)
 
     @classmethod
@@ -521,10 +521,10 @@ class Tokenizer:
             if "merges" in state:
                 vocab = [(int(i), d64(b, validate=True)) for i, b in state["vocab"]]
                 merges = [(d64(a, validate=True), d64(b, validate=True)) for a, b in state["merges"]]
-                core = _core.CoreTokenizer.from_vocab_merges(vocab, merges, specials, pattern)
+                core = CoreTokenizer.from_vocab_merges(vocab, merges, specials, pattern)
             else:
                 ranks = {d64(b, validate=True): int(r) for b, r in state["ranks"]}
-                core = _core.CoreTokenizer.from_ranks(ranks, specials, pattern)
+                core = CoreTokenizer.from_ranks(ranks, specials, pattern)
         except FormatError as e:
             raise bad(str(e)) from None
         except BytepairError as e:
@@ -583,7 +583,7 @@ def _make_trainer(
     min_frequency: int,
     max_token_length: int | None,
     num_threads: int | None,
-) -> _core.Trainer:
+) -> Trainer:
     if not isinstance(vocab_size, int) or isinstance(vocab_size, bool):
         raise TypeError(f"vocab_size must be an int, got {type(vocab_size).__name__}")
     specials = _check_specials(special_tokens)
@@ -598,10 +598,10 @@ def _make_trainer(
         raise BytepairError(f"max_token_length must be None or an int >= 1, got {max_token_length!r}")
     if num_threads is not None and (not isinstance(num_threads, int) or num_threads < 1):
         raise BytepairError(f"num_threads must be None or an int >= 1, got {num_threads!r}")
-    return _core.Trainer(vocab_size, _check_pattern(pattern), specials, min_frequency, max_token_length, num_threads)
+    return Trainer(vocab_size, _check_pattern(pattern), specials, min_frequency, max_token_length, num_threads)
 
 
-def _add_file(trainer: _core.Trainer, path: os.PathLike[str] | str) -> None:
+def _add_file(trainer: Trainer, path: os.PathLike[str] | str) -> None:
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"training file not found: {p}")
@@ -610,7 +610,7 @@ def _add_file(trainer: _core.Trainer, path: os.PathLike[str] | str) -> None:
     trainer.add_file(os.fspath(p))
 
 
-def _feed(trainer: _core.Trainer, data: object, progress: bool) -> None:
+def _feed(trainer: Trainer, data: object, progress: bool) -> None:
     if isinstance(data, (str, os.PathLike)):
         p = Path(data)
         if not p.exists():
@@ -651,7 +651,7 @@ def _feed(trainer: _core.Trainer, data: object, progress: bool) -> None:
     bar.close()
 
 
-def _run_trainer(trainer: _core.Trainer, progress: bool) -> _core.CoreTokenizer:
+def _run_trainer(trainer: Trainer, progress: bool) -> CoreTokenizer:
     bar = _progress_bar(progress, "merging", unit="merge")
     last = [0]
 

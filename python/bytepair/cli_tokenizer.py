@@ -1,0 +1,123 @@
+"""Tokenizer sub-commands of the ``bytepair`` CLI: ``train``, ``encode``, ``decode`` and ``demo``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .tokenizer import Tokenizer
+
+
+def load_tokenizer(spec: str) -> Tokenizer:
+    """Loads a tokenizer from a bytepair file (``tok.save``) or a ``.tiktoken`` ranks file (``.gz`` accepted)."""
+    p = Path(spec)
+    if not p.exists():
+        raise FileNotFoundError(f"tokenizer file not found: {spec}")
+    if ".tiktoken" in p.name:
+        return Tokenizer.from_tiktoken(p)
+    return Tokenizer.load(p)
+
+
+def _special_list(s: str | None) -> list[str]:
+    return [t for t in (s or "").split(",") if t]
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.files]
+    tok = Tokenizer.train(
+        paths,
+        args.vocab_size,
+        pattern=args.pattern,
+        special_tokens=_special_list(args.special_tokens),
+        min_frequency=args.min_frequency,
+        max_token_length=args.max_token_length,
+        num_threads=args.threads,
+        progress=not args.quiet,
+    )
+    tok.save(args.output)
+    print(f"trained {tok!r} on {len(paths)} file(s); saved to {args.output}")
+    return 0
+
+
+def _read_input(args: argparse.Namespace) -> str:
+    if args.text is not None:
+        return str(args.text)
+    if args.file:
+        return Path(args.file).read_text(encoding="utf-8")
+    return sys.stdin.read()
+
+
+def cmd_encode(args: argparse.Namespace) -> int:
+    tok = load_tokenizer(args.tokenizer)
+    text = _read_input(args)
+    allowed: str | set[str] = "all" if args.allowed_special == "all" else set(_special_list(args.allowed_special))
+    ids = tok.encode(text, allowed_special=allowed, disallowed_special=() if args.plain_specials else "all")
+    if args.output:
+        import numpy as np
+
+        np.save(args.output, np.asarray(ids, dtype=np.uint32))
+        print(f"{len(ids)} tokens written to {args.output}", file=sys.stderr)
+    else:
+        print(" ".join(map(str, ids)))
+    return 0
+
+
+def cmd_decode(args: argparse.Namespace) -> int:
+    tok = load_tokenizer(args.tokenizer)
+    if args.ids:
+        raw = args.ids
+    else:
+        raw = sys.stdin.read().split()
+    try:
+        ids = [int(x) for x in raw]
+    except ValueError as e:
+        raise ValueError(f"token ids must be integers: {e}") from None
+    sys.stdout.write(tok.decode(ids))
+    if sys.stdout.isatty():
+        sys.stdout.write("\n")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(vocab_size=args.vocab_size, max_bytes=args.max_bytes, quiet=args.quiet)
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("train", help="train a byte-level BPE tokenizer on text files")
+    p.add_argument("files", nargs="+", help="UTF-8 text files (each file is a document)")
+    p.add_argument("--vocab-size", type=int, required=True, help="256 bytes + merges + special tokens")
+    p.add_argument("--pattern", default="cl100k", help="gpt2, cl100k, o200k or a regex (default cl100k)")
+    p.add_argument("--special-tokens", default="", help="comma-separated special tokens, e.g. '<|endoftext|>'")
+    p.add_argument("--min-frequency", type=int, default=1)
+    p.add_argument("--max-token-length", type=int, default=None, help="in bytes")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("-o", "--output", required=True, help="where to save the tokenizer (bytepair JSON format)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("encode", help="encode text to token ids")
+    p.add_argument("text", nargs="?", default=None, help="the text (default: --file or standard input)")
+    p.add_argument("-t", "--tokenizer", required=True, help="a bytepair tokenizer file or a .tiktoken ranks file")
+    p.add_argument("-f", "--file", default=None, help="read the text from this UTF-8 file")
+    p.add_argument("--allowed-special", default="", help="'all' or comma-separated special tokens to encode as such")
+    p.add_argument("--plain-specials", action="store_true", help="encode other special-token text as plain text")
+    p.add_argument("-o", "--output", default=None, help="write the ids to this .npy file (uint32) instead")
+    p.set_defaults(func=cmd_encode)
+
+    p = sub.add_parser("decode", help="decode token ids to text")
+    p.add_argument("ids", nargs="*", help="token ids (default: whitespace-separated on standard input)")
+    p.add_argument("-t", "--tokenizer", required=True, help="a bytepair tokenizer file or a .tiktoken ranks file")
+    p.set_defaults(func=cmd_decode)
+
+    p = sub.add_parser(
+        "demo",
+        help="train on the Python standard library's docs and sources, then report compression, round trip and speed",
+    )
+    p.add_argument("--vocab-size", type=int, default=8192)
+    p.add_argument("--max-bytes", type=int, default=12_000_000, help="training text budget in bytes")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_demo)
+
