@@ -35,7 +35,8 @@ class ModelConfig:
     ``bytepair.models["llama-3-8b"]``), or directly. ``num_key_value_heads`` defaults to
     ``num_attention_heads`` and ``head_dim`` to ``hidden_size // num_attention_heads``; give ``head_dim``
     explicitly when it differs (Gemma-7B: 16 heads of 256 on a 3072-wide model). Change one field with
-    :func:`dataclasses.replace`, which validates again.
+    :func:`dataclasses.replace`, which validates again; ``head_dim`` and ``num_key_value_heads`` are
+    resolved at construction, so pass ``head_dim=None`` when replacing ``hidden_size`` or the head count.
 
     Attributes:
         model_type: Hugging Face ``model_type`` (a label; only :meth:`from_hf` restricts it).
