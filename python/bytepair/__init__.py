@@ -22,6 +22,22 @@ from .tokenizer import PATTERNS, Tokenizer, train_bpe
 from .embedding import Embedding
 from .positions import apply_rope, sinusoidal_positions
 # --- calculators (issue 8) --------------------------------------------------------------------------------------
+from .catalog import models
+from .config import SUPPORTED_MODEL_TYPES, ModelConfig
+from .flops import FlopsPerToken, flops_per_token
+from .memory import (
+    KVCacheSpec,
+    LoRASpec,
+    MemoryEstimate,
+    TrainingSpec,
+    estimate_memory,
+    format_bytes,
+    kv_cache_bytes,
+    lora_parameters,
+    quantized_tensor_bytes,
+    zero_memory,
+)
+from .params import ParameterCount, SafetensorsCount, count_parameters, count_parameters_safetensors
 
 __version__ = "0.1.0"
 
@@ -35,4 +51,24 @@ __all__ = [
     "Embedding",
     "apply_rope",
     "sinusoidal_positions",
+    # calculators (issue 8)
+    "ModelConfig",
+    "SUPPORTED_MODEL_TYPES",
+    "count_parameters",
+    "count_parameters_safetensors",
+    "ParameterCount",
+    "SafetensorsCount",
+    "estimate_memory",
+    "MemoryEstimate",
+    "KVCacheSpec",
+    "TrainingSpec",
+    "LoRASpec",
+    "kv_cache_bytes",
+    "lora_parameters",
+    "zero_memory",
+    "quantized_tensor_bytes",
+    "format_bytes",
+    "flops_per_token",
+    "FlopsPerToken",
+    "models",
 ]

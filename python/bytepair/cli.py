@@ -16,6 +16,7 @@ from typing import Sequence
 _COMMAND_MODULES: tuple[str, ...] = (
     "bytepair.cli_tokenizer",
     "bytepair.cli_embed",
+    "bytepair.cli_calc",
 )
 
 
