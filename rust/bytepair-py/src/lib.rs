@@ -150,6 +150,9 @@ fn id_of(tok: &Tokenizer, item: &Bound<'_, PyAny>, pos: Option<usize>) -> PyResu
     }
 }
 
+/// Batch encoding works through the texts in groups of about this many bytes, checking for Ctrl-C in between.
+const BATCH_GROUP_BYTES: usize = 8 << 20;
+
 fn bytes_of(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -279,8 +282,25 @@ impl PyTokenizer {
         let texts = texts_of(texts)?;
         let a = allowed(&self.inner, &allowed_special);
         let d = allowed(&self.inner, &disallowed_special);
-        py.detach(|| with_threads(num_threads, || self.inner.encode_batch(&texts, a, d)))?
-            .map_err(to_py)
+        // Groups of about BATCH_GROUP_BYTES, with a signal check between groups so Ctrl-C stops promptly.
+        let mut out: Vec<Vec<u32>> = Vec::with_capacity(texts.len());
+        let mut start = 0;
+        while start < texts.len() {
+            let mut end = start;
+            let mut size = 0;
+            while end < texts.len() && (end == start || size < BATCH_GROUP_BYTES) {
+                size += texts[end].len();
+                end += 1;
+            }
+            let group = &texts[start..end];
+            let ids = py
+                .detach(|| with_threads(num_threads, || self.inner.encode_batch(group, a, d)))?
+                .map_err(to_py)?;
+            out.extend(ids);
+            py.check_signals()?;
+            start = end;
+        }
+        Ok(out)
     }
 
     fn decode_bytes<'py>(
