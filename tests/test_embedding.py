@@ -661,6 +661,16 @@ def test_nearest_ties_prefer_the_smaller_id_and_padding_is_excluded():
     assert emb.nearest(np.array([0.0, 1.0]), k=4)[0].tolist()[0] == 1
 
 
+def test_nearest_sees_changes_to_a_writable_table():
+    emb = Embedding(10, 4, seed=0)
+    assert emb.nearest(3, k=1)[0].tolist() == [3]
+    emb.weight[7] = emb.weight[3] * 10.0  # new norm: a stale cached norm would give a score != 1
+    emb.weight[3] = -emb.weight[3]
+    ids, scores = emb.nearest(emb.weight[7], k=2)
+    assert ids.tolist()[0] == 7 and scores[0] == pytest.approx(1.0, abs=1e-6)
+    assert 3 not in ids.tolist()
+
+
 @pytest.mark.parametrize(
     "query, k, exc, match",
     [

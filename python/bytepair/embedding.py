@@ -565,14 +565,17 @@ class Embedding:
         return out
 
     def _row_norms(self) -> npt.NDArray[np.float64]:
-        if self._norms is None:
-            norms = np.empty(self.num_embeddings, dtype=np.float64)
-            step = max(1, (1 << 22) // self.embedding_dim)
-            for s in range(0, self.num_embeddings, step):
-                block = self._weight[s : s + step].astype(np.float64)
-                norms[s : s + step] = np.sqrt(np.einsum("ij,ij->i", block, block))
+        """Row norms in float64; cached only for read-only tables (a writable table may change between calls)."""
+        if self._norms is not None:
+            return self._norms
+        norms = np.empty(self.num_embeddings, dtype=np.float64)
+        step = max(1, (1 << 22) // self.embedding_dim)
+        for s in range(0, self.num_embeddings, step):
+            block = self._weight[s : s + step].astype(np.float64)
+            norms[s : s + step] = np.sqrt(np.einsum("ij,ij->i", block, block))
+        if not self._weight.flags.writeable:
             self._norms = norms
-        return self._norms
+        return norms
 
     def nearest(
         self, query: Any, k: int = 10, *, include_padding: bool = False
@@ -700,9 +703,9 @@ class Embedding:
                 "Embedding.plot needs matplotlib, which is not installed: pip install 'bytepair[plot]' "
                 "(or pip install matplotlib)"
             ) from exc
-        arr = _check_ids(ids, self.num_embeddings).reshape(-1) if np.ndim(ids) == 0 else _check_ids(
-            ids, self.num_embeddings
-        )
+        arr = _check_ids(ids, self.num_embeddings)
+        if arr.ndim == 0:
+            arr = arr.reshape(1)
         if arr.ndim != 1 or arr.size == 0:
             raise ValueError(f"ids must be a non-empty 1-D sequence of token ids, got shape {arr.shape}")
         if labels is None:
@@ -723,14 +726,15 @@ class Embedding:
         vmax = float(np.max(np.abs(values))) or 1.0
         im = ax.imshow(values, aspect="auto", cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest")
         ax.set_yticks(range(n))
-        ax.set_yticklabels([repr(s)[1:-1] if s != s.strip() or not s.isprintable() else s for s in row_labels])
+        # quote labels whose spaces or control characters would otherwise be invisible
+        ax.set_yticklabels([repr(s) if s != s.strip() or not s.isprintable() or not s else s for s in row_labels])
         ax.set_xlabel("dimension")
         ax.set_ylabel("token")
         if annotate:
             for r in range(n):
                 for c in range(d):
                     v = values[r, c]
-                    ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=7,
+                    ax.text(c, r, f"{v:.2g}", ha="center", va="center", fontsize=7,
                             color="white" if abs(v) > 0.6 * vmax else "black")
         fig.colorbar(im, ax=ax)
         ax.set_title(title if title is not None else
