@@ -308,3 +308,14 @@ def test_custom_pattern_keeps_unmatched_text():
     text = "ab, CD  ef!\n"
     assert tok.encode(text) == list(text.encode())
     assert tok.decode(tok.encode(text)) == text
+
+
+@given(data=st.data())
+def test_hypothesis_corpus_slices(enc_tok, corpus_docs, data):
+    # Arbitrary cuts of real text: pieces starting or ending mid-word, mid-whitespace-run, mid-line.
+    enc, tok = enc_tok
+    name = data.draw(st.sampled_from(sorted(corpus_docs)))
+    text = corpus_docs[name]
+    start = data.draw(st.integers(0, len(text) - 1))
+    piece = text[start : start + data.draw(st.integers(0, 3000))]
+    assert tok.encode_ordinary(piece) == enc.encode_ordinary(piece)

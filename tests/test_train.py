@@ -10,6 +10,7 @@ import reference
 from conftest import PATTERNS
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import tricky_text
 
 import bytepair as bp
 
@@ -292,3 +293,42 @@ def test_trained_tokenizer_pattern_and_pickle(tmp_path):
 def _save_load(tok, path):
     tok.save(path)
     return bp.Tokenizer.load(path)
+
+
+# ------------------------------------------------------------------------------------------------ pre-tokenizer splits
+# Training reveals the pre-token boundaries (no merge crosses one), so training on tricky text with the built-in
+# pattern names (which may use a hand-written scanner) against the reference (the `regex` package) checks the splits.
+
+
+@given(
+    docs=st.lists(st.one_of(tricky_text, st.text(alphabet=" \t\n\r\u00a0\u3000'sSdlLvVeEaA1234567890.!?/", max_size=60)),
+                  min_size=1, max_size=6),
+    pattern=st.sampled_from(["gpt2", "cl100k", "o200k"]),
+)
+def test_builtin_pattern_splits_equal_reference(docs, pattern):
+    vocab_size = 256 + 60
+    tok = bp.Tokenizer.train(docs, vocab_size, pattern=pattern)
+    check_against_reference(tok, docs, vocab_size, pattern, [])
+
+
+def test_constructor_applies_merges_in_order():
+    # ids need not follow merge order: the merges list decides (CS336: merges applied in order of creation).
+    vocab = {**{i: bytes([i]) for i in range(256)}, 256: b"bc", 257: b"ab"}
+    tok = bp.Tokenizer(vocab, [(b"a", b"b"), (b"b", b"c")])
+    assert tok.encode("abc") == [257, ord("c")]
+    assert tok.decode([257, ord("c")]) == "abc"
+
+
+def test_train_bpe_output_builds_a_tokenizer(tmp_path):
+    path = tmp_path / "c.txt"
+    text = CS336_TEXT.replace("lower lower", "lower<|endoftext|>lower")
+    path.write_text(text, encoding="utf-8")
+    vocab, merges = bp.train_bpe(path, 256 + 12 + 1, ["<|endoftext|>"])
+    tok = bp.Tokenizer(vocab, merges, ["<|endoftext|>"])  # gpt2 pattern, as train_bpe
+    assert tok.special_tokens == {"<|endoftext|>": 268}  # looked up in the vocab, not appended
+    assert tok.n_vocab == 269
+    sample = "newest<|endoftext|> lowest widest"
+    ranks = reference.ranks_from_vocab(vocab, tok.special_tokens)
+    expected = reference.encode(sample, ranks, PATTERNS["gpt2"], tok.special_tokens)
+    assert tok.encode(sample, allowed_special="all") == expected
+    assert len(expected) < len(sample) - 12
