@@ -64,7 +64,7 @@ def train(
     while 256 + len(merges) + len(specials) < vocab_size:
         pairs: Counter[tuple[bytes, bytes]] = Counter()
         for w, n in words.items():
-            for pair in zip(w, w[1:]):
+            for pair in zip(w, w[1:]):  # noqa: RUF007 (itertools.pairwise needs Python 3.10)
                 pairs[pair] += n
         if not pairs:
             break

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import copy
 
-import pytest
-
 import bytepair as bp
+import pytest
 
 BYTES_VOCAB = {i: bytes([i]) for i in range(256)}
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import bytepair as bp
 import pytest
 from conftest import CL100K_SPECIALS, PATTERNS
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import any_text, text_with_specials
-
-import bytepair as bp
 
 # The strings listed in issue 3: each must equal tiktoken and round-trip.
 ISSUE_STRINGS = [
@@ -232,7 +231,7 @@ def test_disallowed_explicit_set(cl100k_enc, cl100k_tok):
     with pytest.raises(bp.DisallowedSpecialError, match="fim_middle"):
         cl100k_tok.encode(text, allowed_special={"<|endoftext|>"}, disallowed_special={"<|fim_middle|>"})
     # <|endoftext|> neither allowed nor disallowed: plain text.
-    kwargs = dict(allowed_special={"<|fim_middle|>"}, disallowed_special={"<|fim_suffix|>"})
+    kwargs = {"allowed_special": {"<|fim_middle|>"}, "disallowed_special": {"<|fim_suffix|>"}}
     got = cl100k_tok.encode(text, **kwargs)
     assert got == cl100k_enc.encode(text, **kwargs)
     assert 100259 in got and 100257 not in got

@@ -5,14 +5,13 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import bytepair as bp
 import pytest
 import reference
 from conftest import PATTERNS
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import tricky_text
-
-import bytepair as bp
 
 CS336_TEXT = " ".join(["low"] * 5 + ["lower"] * 2 + ["widest"] * 3 + ["newest"] * 6)
 CS336_MERGES = [
@@ -47,7 +46,7 @@ def test_reference_trainer_cs336_example():
 
 
 def test_reference_encoder_on_trained_vocab_is_greedy_merge_order():
-    vocab, merges = reference.train([CS336_TEXT], 256 + 12, CS336_PATTERN)
+    vocab, _merges = reference.train([CS336_TEXT], 256 + 12, CS336_PATTERN)
     ranks = reference.ranks_from_vocab(vocab)
     assert reference.encode("newest lowest", ranks, CS336_PATTERN) == [
         ranks[b"newest"], ord(" "), ranks[b"low"], ranks[b"est"]
