@@ -28,7 +28,7 @@ step "cargo test"
 cargo test --quiet -p bytepair-core
 
 step "ruff"
-ruff check python tests benches
+ruff check python tests $( [ -d benches ] && echo benches )
 
 step "mypy"
 mypy python/bytepair

@@ -16,14 +16,11 @@ from ._core import (
     DisallowedSpecialError,
     FormatError,
 )
-from .tokenizer import PATTERNS, Tokenizer, train_bpe
 
-# --- embeddings (issue 7) ---------------------------------------------------------------------------------------
-from .embedding import Embedding
-from .positions import apply_rope, sinusoidal_positions
-# --- calculators (issue 8) --------------------------------------------------------------------------------------
 from .catalog import models
 from .config import SUPPORTED_MODEL_TYPES, ModelConfig
+
+from .embedding import Embedding
 from .flops import FlopsPerToken, flops_per_token
 from .memory import (
     KVCacheSpec,
@@ -38,37 +35,38 @@ from .memory import (
     zero_memory,
 )
 from .params import ParameterCount, SafetensorsCount, count_parameters, count_parameters_safetensors
+from .positions import apply_rope, sinusoidal_positions
+from .tokenizer import PATTERNS, Tokenizer, train_bpe
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "PATTERNS",
+    "SUPPORTED_MODEL_TYPES",
     "BytepairError",
     "DisallowedSpecialError",
-    "FormatError",
-    "PATTERNS",
-    "Tokenizer",
-    "train_bpe",
     "Embedding",
-    "apply_rope",
-    "sinusoidal_positions",
-    # calculators (issue 8)
+    "FlopsPerToken",
+    "FormatError",
+    "KVCacheSpec",
+    "LoRASpec",
+    "MemoryEstimate",
     "ModelConfig",
-    "SUPPORTED_MODEL_TYPES",
-    "count_parameters",
-    "count_parameters_safetensors",
     "ParameterCount",
     "SafetensorsCount",
-    "estimate_memory",
-    "MemoryEstimate",
-    "KVCacheSpec",
+    "Tokenizer",
     "TrainingSpec",
-    "LoRASpec",
+    "apply_rope",
+    "count_parameters",
+    "count_parameters_safetensors",
+    "estimate_memory",
+    "flops_per_token",
+    "format_bytes",
     "kv_cache_bytes",
     "lora_parameters",
-    "zero_memory",
-    "quantized_tensor_bytes",
-    "format_bytes",
-    "flops_per_token",
-    "FlopsPerToken",
     "models",
+    "quantized_tensor_bytes",
+    "sinusoidal_positions",
+    "train_bpe",
+    "zero_memory",
 ]

@@ -5,11 +5,11 @@ from os import PathLike
 from typing import final
 
 __all__ = [
+    "PATTERNS",
     "BytepairError",
     "CoreTokenizer",
     "DisallowedSpecialError",
     "FormatError",
-    "PATTERNS",
     "Trainer",
 ]
 
