@@ -16,10 +16,8 @@ from ._core import (
     DisallowedSpecialError,
     FormatError,
 )
-
 from .catalog import models
 from .config import SUPPORTED_MODEL_TYPES, ModelConfig
-
 from .embedding import Embedding
 from .flops import FlopsPerToken, flops_per_token
 from .memory import (
