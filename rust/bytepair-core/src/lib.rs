@@ -8,6 +8,7 @@
 pub mod encode;
 pub mod error;
 pub mod pretokenize;
+pub mod scan;
 pub mod special;
 pub mod tokenizer;
 pub mod train;

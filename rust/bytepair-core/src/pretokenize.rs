@@ -56,6 +56,8 @@ pub struct PreTokenizer {
     /// Clones of the compiled regex, one picked per thread: the regex engine's internal cache pool is contended
     /// when threads share one (the same fix as tiktoken's `regex_tls`).
     regexes: Vec<Regex>,
+    /// The hand-written scanner for a built-in pattern (identical pieces, much faster than the regex).
+    fast: Option<crate::scan::Kind>,
     /// True for the built-in patterns: a position right after a `\n` that follows a non-space character and is
     /// followed by a non-space character is always a piece boundary, so long texts can be cut there.
     builtin: bool,
@@ -79,9 +81,16 @@ impl PreTokenizer {
             message: e.to_string(),
         })?;
         let builtin = BUILTIN_PATTERNS.iter().any(|(_, p)| *p == pattern);
+        let fast = match pattern {
+            p if p == GPT2_PATTERN => Some(crate::scan::Kind::Gpt2),
+            p if p == CL100K_PATTERN => Some(crate::scan::Kind::Cl100k),
+            p if p == O200K_PATTERN => Some(crate::scan::Kind::O200k),
+            _ => None,
+        };
         Ok(Self {
             pattern: pattern.to_string(),
             regexes: (0..MAX_THREAD_SLOTS).map(|_| regex.clone()).collect(),
+            fast,
             builtin,
         })
     }
@@ -107,7 +116,17 @@ impl PreTokenizer {
     /// # Errors
     /// [`Error::InvalidArgument`] when the regex engine gives up (backtrack limit of fancy-regex on a pathological
     /// custom pattern).
-    pub fn split<'t>(&self, text: &'t str, mut f: impl FnMut(&'t str)) -> Result<()> {
+    pub fn split<'t>(&self, text: &'t str, f: impl FnMut(&'t str)) -> Result<()> {
+        if let Some(kind) = self.fast {
+            crate::scan::split(kind, text, f);
+            return Ok(());
+        }
+        self.split_regex(text, f)
+    }
+
+    /// [`PreTokenizer::split`] with the regex engine, also for the built-in patterns (the reference the scanner is
+    /// tested against).
+    pub fn split_regex<'t>(&self, text: &'t str, mut f: impl FnMut(&'t str)) -> Result<()> {
         let mut last = 0;
         for m in self.regex().find_iter(text) {
             let m = m.map_err(|e| {

@@ -2,7 +2,7 @@
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use crate::encode::{encode_piece, Ranks};
+use crate::encode::{encode_piece, PieceCache, RankMap, Ranks};
 use crate::error::{Error, Result};
 use crate::pretokenize::PreTokenizer;
 use crate::special::{Allowed, SpecialTokens};
@@ -12,6 +12,10 @@ use crate::special::{Allowed, SpecialTokens};
 pub struct Tokenizer {
     /// Mergeable token bytes -> rank (merge priority; lower merges first).
     ranks: Ranks,
+    /// The same, packed for fast lookups.
+    lookup: RankMap,
+    /// Identifies this tokenizer's entries in the per-thread piece cache.
+    uid: u64,
     /// rank -> id (identity for tiktoken ranks and trained tokenizers).
     rank_to_id: Vec<u32>,
     /// id -> bytes (`None` for unassigned ids). Special tokens included.
@@ -193,7 +197,10 @@ impl Tokenizer {
             decoder[*id as usize] = Some(t.as_bytes().to_vec());
         }
         let special = SpecialTokens::new(special_tokens)?;
+        let lookup = RankMap::new(&ranks);
         Ok(Self {
+            uid: next_uid(),
+            lookup,
             ranks,
             rank_to_id,
             decoder,
@@ -282,8 +289,10 @@ impl Tokenizer {
     #[inline]
     fn encode_text(&self, text: &str, out: &mut Vec<u32>) -> Result<()> {
         let start = out.len();
-        self.pretok.split(text, |piece| {
-            encode_piece(&self.ranks, piece.as_bytes(), out);
+        with_cache(self.uid, |cache| {
+            self.pretok.split(text, |piece| {
+                cache.encode(&self.lookup, piece.as_bytes(), out);
+            })
         })?;
         for r in &mut out[start..] {
             *r = self.rank_to_id[*r as usize];
@@ -340,7 +349,7 @@ impl Tokenizer {
             let invalid = chunk.invalid();
             if !invalid.is_empty() {
                 let start = out.len();
-                encode_piece(&self.ranks, invalid, &mut out);
+                encode_piece(&self.lookup, invalid, &mut out);
                 for r in &mut out[start..] {
                     *r = self.rank_to_id[*r as usize];
                 }
@@ -392,6 +401,32 @@ impl Tokenizer {
             ))
         }
     }
+}
+
+fn next_uid() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Runs `f` with this thread's piece cache, emptied first if it last served another tokenizer.
+fn with_cache<T>(uid: u64, f: impl FnOnce(&mut PieceCache) -> T) -> T {
+    use std::cell::RefCell;
+    thread_local! {
+        static CACHE: RefCell<(u64, Option<PieceCache>)> = const { RefCell::new((0, None)) };
+    }
+    CACHE.with(|c| match c.try_borrow_mut() {
+        Ok(mut guard) => {
+            let (owner, cache) = &mut *guard;
+            let cache = cache.get_or_insert_with(PieceCache::new);
+            if *owner != uid {
+                cache.clear();
+                *owner = uid;
+            }
+            f(cache)
+        }
+        // re-entrant use on this thread (not expected): a private cache
+        Err(_) => f(&mut PieceCache::new()),
+    })
 }
 
 /// BPE on `bytes` using only ranks below `max_rank`; returns the start offsets of the parts after the first.
