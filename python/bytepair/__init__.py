@@ -34,7 +34,7 @@ from .memory import (
 )
 from .params import ParameterCount, SafetensorsCount, count_parameters, count_parameters_safetensors
 from .positions import apply_rope, sinusoidal_positions
-from .tokenizer import PATTERNS, Tokenizer, train_bpe
+from .tokenizer import PATTERNS, Tokenizer, pretokenize, train_bpe
 
 __version__ = "0.1.0"
 
@@ -63,6 +63,7 @@ __all__ = [
     "kv_cache_bytes",
     "lora_parameters",
     "models",
+    "pretokenize",
     "quantized_tensor_bytes",
     "sinusoidal_positions",
     "train_bpe",

@@ -4,6 +4,9 @@ from collections.abc import Callable, Iterable, Sequence
 from os import PathLike
 from typing import final
 
+import numpy as np
+import numpy.typing as npt
+
 __all__ = [
     "PATTERNS",
     "BytepairError",
@@ -11,6 +14,7 @@ __all__ = [
     "DisallowedSpecialError",
     "FormatError",
     "Trainer",
+    "pretokenize",
 ]
 
 PATTERNS: dict[str, str]
@@ -33,6 +37,17 @@ class CoreTokenizer:
     def encode_ordinary(self, text: str) -> list[int]: ...
     def encode(self, text: str, allowed_special: list[str] | None, disallowed_special: list[str] | None) -> list[int]: ...
     def encode_bytes(self, data: bytes) -> list[int]: ...
+    def encode_to_numpy(
+        self, text: str, allowed_special: list[str] | None, disallowed_special: list[str] | None
+    ) -> npt.NDArray[np.uint32]: ...
+    def encode_batch_to_numpy(
+        self,
+        texts: Sequence[str],
+        allowed_special: list[str] | None,
+        disallowed_special: list[str] | None,
+        num_threads: int | None = None,
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]: ...
+    def count_tokens(self, text: str) -> int: ...
     def encode_batch(
         self,
         texts: Sequence[str],
@@ -71,3 +86,5 @@ class Trainer:
     @property
     def num_pretokens(self) -> int: ...
     def train(self, progress: Callable[[int, int], object] | None = None) -> CoreTokenizer: ...
+
+def pretokenize(text: str, pattern: str, use_regex: bool = False) -> list[str]: ...

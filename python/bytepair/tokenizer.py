@@ -15,13 +15,16 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
+import numpy.typing as npt
+
 from . import _core
 from ._core import BytepairError, CoreTokenizer, FormatError, Trainer
 
 if TYPE_CHECKING:  # pragma: no cover
     import tiktoken
 
-__all__ = ["PATTERNS", "Tokenizer", "train_bpe"]
+__all__ = ["PATTERNS", "Tokenizer", "pretokenize", "train_bpe"]
 
 PATTERNS: dict[str, str] = dict(_core.PATTERNS)
 """Built-in pre-tokenization patterns, tiktoken's regexes: ``gpt2`` (r50k_base), ``cl100k`` (cl100k_base) and
@@ -36,6 +39,42 @@ FORMAT_VERSION = 1
 # Documents are sent to the Rust counter in batches of about this many bytes (the GIL is released while counting).
 _BATCH_BYTES = 16 << 20
 _BATCH_DOCS = 8192
+# encode_iterable / encode_file work in blocks of about this many characters.
+_STREAM_BLOCK_CHARS = 4 << 20
+
+
+def _last_safe_cut(text: str) -> int:
+    """The largest index ``i`` such that ``text[i - 1] == "\\n"``, ``text[i - 2]`` is printable ASCII (not a space)
+    and ``text[i]`` is printable ASCII other than ``/``: no piece of the built-in patterns crosses it (see
+    ``PreTokenizer::chunks`` in the Rust core). 0 when there is none."""
+    end = len(text) - 1
+    while True:
+        i = text.rfind("\n", 1, end)
+        if i < 1:
+            return 0
+        a, b = text[i - 1], text[i + 1]
+        if "!" <= a <= "~" and "!" <= b <= "~" and b != "/":
+            return i + 1
+        end = i
+
+
+def pretokenize(text: str, pattern: str = "cl100k") -> list[str]:
+    """Splits text into pre-tokens (the pieces BPE runs on), as tiktoken's regex would.
+
+    Args:
+        text: the string.
+        pattern: ``"gpt2"``, ``"cl100k"``, ``"o200k"`` or a regex. With a custom regex, text between matches is kept as
+            pieces of their own, so ``"".join(pretokenize(t, p)) == t`` always.
+
+    Returns:
+        ``list[str]``: the pieces, in order.
+
+    Raises:
+        BytepairError: a pattern that does not compile. TypeError: ``text`` is not a str.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be str, got {type(text).__name__}")
+    return _core.pretokenize(text, _check_pattern(pattern))
 
 
 def _check_pattern(pattern: object) -> str:
@@ -412,8 +451,129 @@ class Tokenizer:
         return self._core.encode_bytes(bytes(data))
 
     def count_tokens(self, text: str) -> int:
-        """The number of tokens of ``encode_ordinary(text)``."""
-        return len(self.encode_ordinary(text))
+        """The number of tokens of ``encode_ordinary(text)``, counted in Rust without building the list.
+
+        Raises:
+            TypeError: ``text`` is not a str.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"text must be str, got {type(text).__name__}")
+        return self._core.count_tokens(text)
+
+    def encode_to_numpy(
+        self,
+        text: str,
+        *,
+        allowed_special: SpecialSet = frozenset(),
+        disallowed_special: SpecialSet = "all",
+    ) -> npt.NDArray[np.uint32]:
+        """:meth:`encode` as a numpy array.
+
+        Returns:
+            ``np.ndarray`` of shape ``(n_tokens,)``, dtype ``uint32``; its buffer is the Rust vector (no copy).
+
+        Raises:
+            As :meth:`encode`.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"text must be str, got {type(text).__name__} (use encode_bytes for bytes)")
+        allowed, disallowed = self._special_args(allowed_special, disallowed_special)
+        return self._core.encode_to_numpy(text, allowed, disallowed)
+
+    def encode_batch_to_numpy(
+        self,
+        texts: Sequence[str],
+        *,
+        num_threads: int | None = None,
+        allowed_special: SpecialSet = frozenset(),
+        disallowed_special: SpecialSet = "all",
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]:
+        """:meth:`encode_batch` as flat arrays, in parallel with the GIL released.
+
+        Returns:
+            ``(ids, offsets)``: ``ids`` is ``uint32`` of shape ``(total_tokens,)``; ``offsets`` is ``int64`` of shape
+            ``(len(texts) + 1,)`` with ``offsets[0] == 0``; text ``i`` is ``ids[offsets[i]:offsets[i + 1]]``.
+
+        Raises:
+            As :meth:`encode_batch`.
+        """
+        _check_texts(texts)
+        allowed, disallowed = self._special_args(allowed_special, disallowed_special)
+        return self._core.encode_batch_to_numpy(texts, allowed, disallowed, num_threads)
+
+    def encode_iterable(
+        self,
+        lines: Iterable[str],
+        *,
+        allowed_special: SpecialSet = frozenset(),
+        disallowed_special: SpecialSet = "all",
+    ) -> Iterator[int]:
+        """Encodes a stream of strings (e.g. the lines of a file opened in text mode) lazily.
+
+        The ids are exactly those of encoding the concatenation ``"".join(lines)``: text is buffered and encoded up to
+        a point where no piece of the built-in patterns can cross (after a ``\n`` between two printable ASCII
+        characters), so memory stays flat over a long stream. With a custom pattern, or a special token containing a
+        newline, no such point is known and the whole stream is buffered.
+
+        Raises:
+            TypeError: an item is not a str. As :meth:`encode` otherwise.
+        """
+        allowed, disallowed = self._special_args(allowed_special, disallowed_special)
+        can_cut = self.pattern in PATTERNS.values() and not any("\n" in t for t in self._special_list)
+        buf: list[str] = []
+        size = 0
+        for i, line in enumerate(lines):
+            if not isinstance(line, str):
+                raise TypeError(f"encode_iterable: item {i} is of type {type(line).__name__}, expected str")
+            buf.append(line)
+            size += len(line)
+            if can_cut and size >= _STREAM_BLOCK_CHARS:
+                text = "".join(buf)
+                cut = _last_safe_cut(text)
+                if cut > 0:
+                    yield from self._core.encode(text[:cut], allowed, disallowed)
+                    rest = text[cut:]
+                    buf, size = [rest], len(rest)
+                else:
+                    buf = [text]
+        if buf:
+            yield from self._core.encode("".join(buf), allowed, disallowed)
+
+    def encode_file(
+        self,
+        src: PathLike,
+        dst: PathLike,
+        *,
+        dtype: str | None = None,
+        separator: str | None = None,
+        allowed_special: SpecialSet = frozenset(),
+        disallowed_special: SpecialSet = "all",
+        num_threads: int | None = None,
+        progress: bool = False,
+    ) -> dict[str, Any]:
+        """Encodes a UTF-8 text file into a ``.npy`` token shard for model training, in bounded memory, on all cores.
+
+        Args:
+            src: the text file (one document).
+            dst: the ``.npy`` file to write (a 1-D array).
+            dtype: ``"uint16"`` or ``"uint32"``; default ``uint16`` when ``n_vocab <= 65536``, else ``uint32``.
+            separator: a special token appended after the document (e.g. ``"<|endoftext|>"``), or None.
+            num_threads: threads (default: all cores).
+            progress: show a progress bar (bytes).
+
+        Returns:
+            A summary dict: ``path``, ``tokens``, ``bytes`` (of text), ``dtype``, ``seconds``.
+
+        Raises:
+            BytepairError: a dtype too small for ``n_vocab``, a separator that is not a special token, text that is not
+                UTF-8 (the message names the file and byte offset), a disallowed special token.
+        """
+        from .shards import encode_files
+
+        return encode_files(
+            self, [src], dst, dtype=dtype, separator=separator, allowed_special=allowed_special,
+            disallowed_special=disallowed_special, num_threads=num_threads, progress=progress, single_file=True,
+        )
 
     # ------------------------------------------------------------------------------------------------- decoding
     def decode_bytes(self, ids: Iterable[int]) -> bytes:

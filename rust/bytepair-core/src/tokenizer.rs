@@ -300,6 +300,23 @@ impl Tokenizer {
         Ok(())
     }
 
+    /// The number of tokens of [`Tokenizer::encode_ordinary`], without keeping the ids.
+    ///
+    /// # Errors
+    /// Only when a custom pattern's regex engine fails.
+    pub fn count_tokens(&self, text: &str) -> Result<usize> {
+        let mut count = 0;
+        let mut scratch: Vec<u32> = Vec::with_capacity(64);
+        with_cache(self.uid, |cache| {
+            self.pretok.split(text, |piece| {
+                scratch.clear();
+                cache.encode(&self.lookup, piece.as_bytes(), &mut scratch);
+                count += scratch.len();
+            })
+        })?;
+        Ok(count)
+    }
+
     /// Encodes text with special-token text treated as plain text.
     ///
     /// # Errors

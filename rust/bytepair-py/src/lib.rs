@@ -9,6 +9,7 @@ use bytepair_core::pretokenize::PreTokenizer;
 use bytepair_core::special::SpecialTokens;
 use bytepair_core::train::{self, PretokenCounts, TrainOptions};
 use bytepair_core::{Allowed, Error, Tokenizer};
+use numpy::{IntoPyArray, PyArray1};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyKeyboardInterrupt, PyOSError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -266,6 +267,57 @@ impl PyTokenizer {
         py.detach(|| self.inner.encode(&text, a, d)).map_err(to_py)
     }
 
+    /// Like `encode`, as a 1-D uint32 numpy array (the ids vector becomes the array's buffer, no copy).
+    #[pyo3(signature = (text, allowed_special, disallowed_special))]
+    fn encode_to_numpy<'py>(
+        &self,
+        py: Python<'py>,
+        text: &Bound<'py, PyString>,
+        allowed_special: Option<Vec<String>>,
+        disallowed_special: Option<Vec<String>>,
+    ) -> PyResult<Bound<'py, PyArray1<u32>>> {
+        let text = text_of(text)?;
+        let a = allowed(&self.inner, &allowed_special);
+        let d = allowed(&self.inner, &disallowed_special);
+        let ids = py
+            .detach(|| self.inner.encode(&text, a, d))
+            .map_err(to_py)?;
+        Ok(ids.into_pyarray(py))
+    }
+
+    /// Like `encode_batch`, as flat uint32 ids and int64 offsets (length n + 1): text i is `ids[offsets[i]:offsets[i+1]]`.
+    #[pyo3(signature = (texts, allowed_special, disallowed_special, num_threads=None))]
+    #[allow(clippy::type_complexity)]
+    fn encode_batch_to_numpy<'py>(
+        &self,
+        py: Python<'py>,
+        texts: &Bound<'py, PyAny>,
+        allowed_special: Option<Vec<String>>,
+        disallowed_special: Option<Vec<String>>,
+        num_threads: Option<usize>,
+    ) -> PyResult<(Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<i64>>)> {
+        let lists =
+            self.encode_batch(py, texts, allowed_special, disallowed_special, num_threads)?;
+        let (flat, offsets) = py.detach(|| {
+            let total: usize = lists.iter().map(|l| l.len()).sum();
+            let mut flat = Vec::with_capacity(total);
+            let mut offsets = Vec::with_capacity(lists.len() + 1);
+            offsets.push(0i64);
+            for l in &lists {
+                flat.extend_from_slice(l);
+                offsets.push(flat.len() as i64);
+            }
+            (flat, offsets)
+        });
+        Ok((flat.into_pyarray(py), offsets.into_pyarray(py)))
+    }
+
+    /// Number of tokens `encode_ordinary` would give, without building the list.
+    fn count_tokens(&self, py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<usize> {
+        let text = text_of(text)?;
+        py.detach(|| self.inner.count_tokens(&text)).map_err(to_py)
+    }
+
     fn encode_bytes(&self, py: Python<'_>, data: &[u8]) -> PyResult<Vec<u32>> {
         py.detach(|| self.inner.encode_bytes(data)).map_err(to_py)
     }
@@ -521,6 +573,30 @@ impl PyTrainer {
     }
 }
 
+/// Pre-tokenizes `text` with a pattern (name or regex); `use_regex` forces the regex engine even for the built-in
+/// patterns (which otherwise use the hand-written scanner; the two give identical pieces).
+#[pyfunction]
+#[pyo3(signature = (text, pattern, use_regex=false))]
+fn pretokenize(
+    py: Python<'_>,
+    text: &Bound<'_, PyString>,
+    pattern: &str,
+    use_regex: bool,
+) -> PyResult<Vec<String>> {
+    let text = text_of(text)?;
+    let pretok = PreTokenizer::new(pattern).map_err(to_py)?;
+    py.detach(|| {
+        let mut out = Vec::new();
+        let r = if use_regex {
+            pretok.split_regex(&text, |p| out.push(p.to_string()))
+        } else {
+            pretok.split(&text, |p| out.push(p.to_string()))
+        };
+        r.map(|_| out)
+    })
+    .map_err(to_py)
+}
+
 #[pymodule(gil_used = false)]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -532,6 +608,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("FormatError", py.get_type::<FormatError>())?;
     m.add_class::<PyTokenizer>()?;
     m.add_class::<PyTrainer>()?;
+    m.add_function(wrap_pyfunction!(pretokenize, m)?)?;
     let patterns = PyDict::new(py);
     for (name, pat) in bytepair_core::pretokenize::BUILTIN_PATTERNS {
         patterns.set_item(name, pat)?;
