@@ -14,6 +14,8 @@ use pyo3::exceptions::{PyKeyboardInterrupt, PyOSError, PyTypeError, PyValueError
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
+mod formats;
+
 create_exception!(
     bytepair,
     BytepairError,
@@ -537,5 +539,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         patterns.set_item(name, pat)?;
     }
     m.add("PATTERNS", patterns)?;
+    formats::register(m)?;
     Ok(())
 }
