@@ -16,6 +16,9 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 mod formats;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 create_exception!(
     bytepair,
     BytepairError,
