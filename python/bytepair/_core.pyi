@@ -5,12 +5,18 @@ from os import PathLike
 from typing import final
 
 __all__ = [
+    "PATTERNS",
     "BytepairError",
     "CoreTokenizer",
     "DisallowedSpecialError",
     "FormatError",
-    "PATTERNS",
     "Trainer",
+    "dump_bytepair",
+    "dump_tiktoken",
+    "load_bytepair",
+    "load_tiktoken",
+    "parse_tiktoken",
+    "tiktoken_ranks",
 ]
 
 PATTERNS: dict[str, str]
@@ -71,3 +77,11 @@ class Trainer:
     @property
     def num_pretokens(self) -> int: ...
     def train(self, progress: Callable[[int, int], object] | None = None) -> CoreTokenizer: ...
+
+# --- file formats (rust/bytepair-py/src/formats.rs) ---
+def load_bytepair(data: bytes, source: str) -> CoreTokenizer: ...
+def dump_bytepair(tok: CoreTokenizer) -> bytes: ...
+def load_tiktoken(data: bytes, source: str, special_tokens: list[tuple[str, int]], pattern: str) -> CoreTokenizer: ...
+def dump_tiktoken(tok: CoreTokenizer) -> bytes: ...
+def parse_tiktoken(data: bytes, source: str) -> dict[bytes, int]: ...
+def tiktoken_ranks(tok: CoreTokenizer) -> dict[bytes, int]: ...

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 # Modules that add sub-commands. Append yours; each must define ``register(subparsers) -> None``.
 _COMMAND_MODULES: tuple[str, ...] = (

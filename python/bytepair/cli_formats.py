@@ -29,8 +29,10 @@ def summary(tok: Tokenizer, *, top: int = 10, merges: int = 10) -> list[str]:
     name = next((k for k, v in PATTERNS.items() if v == tok.pattern), None)
     all_merges = tok.merges
     lines = [
-        f"n_vocab:        {tok.n_vocab:,} ({len(regular):,} regular tokens, {len(special_ids)} special, "
-        f"{tok.n_vocab - len(regular) - len(special_ids):,} unassigned ids)",
+        (
+            f"n_vocab:        {tok.n_vocab:,} ({len(regular):,} regular tokens, {len(special_ids)} special, "
+            f"{tok.n_vocab - len(regular) - len(special_ids):,} unassigned ids)"
+        ),
         f"merges:         {len(all_merges):,}",
         f"pattern:        {name if name else 'custom'}" + ("" if name else f" {tok.pattern!r}"),
         f"special tokens: {len(special_ids)}"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import _core
-from ._core import BytepairError, CoreTokenizer, FormatError, Trainer
+from ._core import BytepairError, CoreTokenizer, Trainer
 
 if TYPE_CHECKING:  # pragma: no cover
     import tiktoken

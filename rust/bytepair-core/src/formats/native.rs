@@ -154,8 +154,7 @@ pub fn to_json(tok: &Tokenizer) -> String {
         out.push_str(&format!("[{},{i}]", json_str(t)));
     }
     out.push_str("],\n");
-    let checksum;
-    if tok.has_merges() {
+    let checksum = if tok.has_merges() {
         let special_ids: rustc_hash::FxHashSet<u32> = specials.iter().map(|(_, i)| *i).collect();
         let vocab: Vec<(u32, &[u8])> = tok
             .vocab()
@@ -182,7 +181,7 @@ pub fn to_json(tok: &Tokenizer) -> String {
             .iter()
             .map(|(a, b)| (a.as_slice(), b.as_slice()))
             .collect();
-        checksum = checksum_merges(pattern, specials, &vocab, &m);
+        checksum_merges(pattern, specials, &vocab, &m)
     } else {
         let mut ranks: Vec<(&[u8], u32)> = tok
             .ranks()
@@ -198,8 +197,8 @@ pub fn to_json(tok: &Tokenizer) -> String {
             out.push_str(&r.to_string());
             out.push(']');
         }
-        checksum = checksum_ranks(pattern, specials, &ranks);
-    }
+        checksum_ranks(pattern, specials, &ranks)
+    };
     out.push_str(&format!("],\n\"checksum\":\"{checksum}\"}}\n"));
     out
 }
@@ -328,7 +327,8 @@ pub fn from_json(data: &[u8], source: &str) -> Result<Tokenizer> {
                 decoded.push((decode_b64(&b.0, source, "ranks", k)?, *r));
             }
             let sum = file.checksum.as_ref().map(|_| {
-                let v: Vec<(&[u8], u32)> = decoded.iter().map(|(b, r)| (b.as_slice(), *r)).collect();
+                let v: Vec<(&[u8], u32)> =
+                    decoded.iter().map(|(b, r)| (b.as_slice(), *r)).collect();
                 checksum_ranks(&file.pattern, &specials, &v)
             });
             let mut map = Ranks::default();
@@ -365,8 +365,10 @@ pub fn from_json(data: &[u8], source: &str) -> Result<Tokenizer> {
             }
             let sum = file.checksum.as_ref().map(|_| {
                 let vv: Vec<(u32, &[u8])> = v.iter().map(|(i, b)| (*i, b.as_slice())).collect();
-                let mm: Vec<(&[u8], &[u8])> =
-                    m.iter().map(|(a, b)| (a.as_slice(), b.as_slice())).collect();
+                let mm: Vec<(&[u8], &[u8])> = m
+                    .iter()
+                    .map(|(a, b)| (a.as_slice(), b.as_slice()))
+                    .collect();
                 checksum_merges(&file.pattern, &specials, &vv, &mm)
             });
             let tok = Tokenizer::from_vocab_merges(v, m, specials.clone(), &file.pattern)
@@ -445,7 +447,10 @@ mod tests {
         let json = to_json(&tok);
         let back = from_json(json.as_bytes(), "t.json").unwrap();
         assert_eq!(back.merges(), tok.merges());
-        assert_eq!(back.encode_ordinary("abcab").unwrap(), tok.encode_ordinary("abcab").unwrap());
+        assert_eq!(
+            back.encode_ordinary("abcab").unwrap(),
+            tok.encode_ordinary("abcab").unwrap()
+        );
         let ranked = Tokenizer::from_ranks(tok.ranks().clone(), vec![], "gpt2").unwrap();
         let back = from_json(to_json(&ranked).as_bytes(), "r.json").unwrap();
         assert_eq!(back.ranks(), ranked.ranks());
@@ -456,7 +461,9 @@ mod tests {
         let json = to_json(&small());
         let msg = |s: &str| from_json(s.as_bytes(), "f.json").unwrap_err().to_string();
         assert!(msg(&json[..json.len() / 2]).starts_with("f.json: truncated"));
-        assert!(msg(&json.replace("\"version\":1", "\"version\":7")).contains("unsupported version 7"));
+        assert!(
+            msg(&json.replace("\"version\":1", "\"version\":7")).contains("unsupported version 7")
+        );
         assert!(msg("{}").contains("not a bytepair tokenizer file"));
         assert!(msg(&json.replace("\"n_vocab\":259", "\"n_vocab\":300")).contains("n_vocab is 300"));
         let pat = json_str(small().pattern());
