@@ -71,6 +71,11 @@ def to_json(tok: Tokenizer) -> dict[str, Any]:
     """The ``tokenizer.json`` document for ``tok``."""
     special_ids = set(tok._special_tokens.values())
     vocab = {to_unicode(b): i for i, b in tok._core.vocab() if i not in special_ids}
+    # Special tokens also go in the model vocab (as GPT-2's tokenizer.json has them): tokenizers gives an added token
+    # the id of the same string in the model vocab, and otherwise the next free id after it, which loses the ids of
+    # specials that do not directly follow the regular tokens (cl100k's 100257..100276, o200k's 199999, 200018).
+    for t, i in tok._special_tokens.items():
+        vocab.setdefault(t, i)
     merges = [[to_unicode(a), to_unicode(b)] for a, b in tok.merges]
     added = [
         {
