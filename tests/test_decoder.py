@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import os
 
+import bytepair as bp
 import pytest
 from formats_support import corpus_slices, gpt2, openai, trained
 from hypothesis import given
 from hypothesis import strategies as st
-
-import bytepair as bp
 
 TEXT = "\u201cquote\u201d 👨‍👩‍👧 歪 e\u0301 🇯🇵 한국어"
 TOKS = {"trained": trained, "gpt2": gpt2, "cl100k": lambda: openai("cl100k"), "o200k": lambda: openai("o200k")}

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from formats_support import gpt2_files, ranks_path, trained
-
 from bytepair.cli import main
+from formats_support import gpt2_files, ranks_path, trained
 
 pytest.importorskip("tiktoken")
 

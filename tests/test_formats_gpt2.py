@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
-from formats_support import corpus_docs, corpus_slices, gpt2, gpt2_files, openai, trained
-
 import bytepair as bp
+import pytest
 from bytepair import FormatError
 from bytepair.formats.gpt2 import byte_decoder, byte_encoder, from_unicode
+from formats_support import corpus_docs, corpus_slices, gpt2, gpt2_files, openai, trained
 
 tiktoken = pytest.importorskip("tiktoken")
 
@@ -26,7 +25,7 @@ def test_byte_to_unicode_map_is_a_bijection():
 @pytest.fixture(scope="module")
 def gpt2_oracle():
     """A tiktoken.Encoding built from the fixture files directly (no bytepair code), GPT-2 pattern."""
-    vocab_json, merges_txt = gpt2_files()
+    vocab_json, _ = gpt2_files()
     vocab = json.loads(vocab_json.read_text(encoding="utf-8"))
     dec = {c: b for b, c in byte_encoder().items()}
     ranks = {bytes(dec[c] for c in t): i for t, i in vocab.items() if t != "<|endoftext|>"}

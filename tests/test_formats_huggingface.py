@@ -8,14 +8,13 @@ import json
 import re
 from pathlib import Path
 
+import bytepair as bp
 import pytest
+from bytepair import FormatError
 from formats_support import corpus_slices, gpt2, openai, same_tokenizer, trained
 
-import bytepair as bp
-from bytepair import FormatError
-
 tokenizers = pytest.importorskip("tokenizers")
-from tokenizers import decoders, models, pre_tokenizers, trainers  # noqa: E402
+from tokenizers import decoders, models, pre_tokenizers, trainers
 
 TOKS = {"trained": trained, "gpt2": gpt2, "cl100k": lambda: openai("cl100k"), "o200k": lambda: openai("o200k")}
 

@@ -8,11 +8,10 @@ import json
 import pickle
 import re
 
-import pytest
-from formats_support import corpus_slices, gpt2, openai, same_tokenizer, trained
-
 import bytepair as bp
+import pytest
 from bytepair import FormatError
+from formats_support import corpus_slices, gpt2, openai, same_tokenizer, trained
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,10 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-import pytest
-from formats_support import corpus_slices, openai, same_tokenizer, trained
-
 import bytepair as bp
+import pytest
 from bytepair.formats import FORMATS, detect_format, load_any, save_as
+from formats_support import corpus_slices, openai, same_tokenizer, trained
 
 pytest.importorskip("tiktoken")
 

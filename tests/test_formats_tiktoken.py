@@ -5,11 +5,10 @@ from __future__ import annotations
 import gzip
 import re
 
-import pytest
-from formats_support import corpus_docs, corpus_slices, gpt2, openai, ranks_path, same_tokenizer, trained
-
 import bytepair as bp
+import pytest
 from bytepair import BytepairError, FormatError
+from formats_support import corpus_docs, corpus_slices, gpt2, openai, ranks_path, same_tokenizer, trained
 
 tiktoken = pytest.importorskip("tiktoken")
 
