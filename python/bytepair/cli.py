@@ -17,6 +17,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "bytepair.cli_tokenizer",
     "bytepair.cli_embed",
     "bytepair.cli_calc",
+    "bytepair.cli_formats",
 )
 
 

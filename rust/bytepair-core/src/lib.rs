@@ -7,6 +7,7 @@
 //! - [`train`]: the BPE trainer (CS336 tie rule, incremental pair counts).
 pub mod encode;
 pub mod error;
+pub mod formats;
 pub mod pretokenize;
 pub mod scan;
 pub mod special;

@@ -279,7 +279,7 @@ impl Tokenizer {
         let mut out = Vec::with_capacity(by_rank.len());
         for (bytes, rank) in by_rank {
             let parts = split_with_lower_ranks(&self.ranks, bytes, rank);
-            if parts.len() == 2 {
+            if parts.len() == 1 {
                 out.push((bytes[..parts[0]].to_vec(), bytes[parts[0]..].to_vec()));
             }
         }

@@ -15,6 +15,11 @@ use pyo3::exceptions::{PyKeyboardInterrupt, PyOSError, PyTypeError, PyValueError
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
+mod formats;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 create_exception!(
     bytepair,
     BytepairError,
@@ -614,5 +619,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         patterns.set_item(name, pat)?;
     }
     m.add("PATTERNS", patterns)?;
+    formats::register(m)?;
     Ok(())
 }
