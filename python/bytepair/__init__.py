@@ -18,6 +18,7 @@ from ._core import (
 )
 from .catalog import models
 from .config import SUPPORTED_MODEL_TYPES, ModelConfig
+from .decoder import IncrementalDecoder
 from .embedding import Embedding
 from .flops import FlopsPerToken, flops_per_token
 from .memory import (
@@ -46,6 +47,7 @@ __all__ = [
     "Embedding",
     "FlopsPerToken",
     "FormatError",
+    "IncrementalDecoder",
     "KVCacheSpec",
     "LoRASpec",
     "MemoryEstimate",

@@ -10,13 +10,12 @@ from .tokenizer import Tokenizer
 
 
 def load_tokenizer(spec: str) -> Tokenizer:
-    """Loads a tokenizer from a bytepair file (``tok.save``) or a ``.tiktoken`` ranks file (``.gz`` accepted)."""
+    """Loads a tokenizer from any supported file (bytepair, ``.tiktoken`` ranks, ``tokenizer.json``, GPT-2
+    ``vocab.json``/``merges.txt`` or their directory), detected from the content."""
     p = Path(spec)
     if not p.exists():
         raise FileNotFoundError(f"tokenizer file not found: {spec}")
-    if ".tiktoken" in p.name:
-        return Tokenizer.from_tiktoken(p)
-    return Tokenizer.load(p)
+    return Tokenizer.from_file(p)
 
 
 def _special_list(s: str | None) -> list[str]:

@@ -161,13 +161,29 @@ class Tokenizer:
                     raise TypeError(f"special token {t!r} must map to a non-negative int id, got {i!r}")
                 specials.append((t, i))
         else:
+            # A special token takes the id its bytes have in the vocab (CS336 vocabs list the specials), unless that
+            # entry is a regular token BPE needs (a single byte or a merge result): then it gets a new id.
+            needed = {bytes([b]) for b in range(256)} | {a + b for a, b in merge_list}
             next_id = max((k for k, _ in items), default=-1) + 1
             for t in _check_specials(special_tokens):
-                tid = by_bytes.get(t.encode("utf-8"))
-                if tid is None:
+                tb = t.encode("utf-8")
+                tid = by_bytes.get(tb)
+                if tid is None or tb in needed:
                     tid = next_id
                     next_id += 1
                 specials.append((t, tid))
+        vocab_of = dict(items)
+        needed_ids = {i for i, b in items if len(b) == 1} | {by_bytes[a + b] for a, b in merge_list if a + b in by_bytes}
+        for t, i in specials:
+            if i in vocab_of and vocab_of[i] != t.encode("utf-8"):
+                raise BytepairError(
+                    f"special token {t!r} has id {i}, which the vocab already uses for the token {vocab_of[i]!r}"
+                )
+            if i in needed_ids:
+                raise BytepairError(
+                    f"special token {t!r} has id {i}, which is the id of the regular token {vocab_of[i]!r} "
+                    "(a single byte or a merge result); give it an id of its own"
+                )
         special_ids = {i for _, i in specials}
         core = CoreTokenizer.from_vocab_merges(
             [(k, v) for k, v in items if k not in special_ids], merge_list, specials, pattern

@@ -13,7 +13,7 @@ tiktoken merge the pair whose *concatenation* has the lowest rank, and look a wh
 when every token is made by one merge and tokens are ranked in merge order, except where a pre-token is itself a
 token that its merges do not reach: ``ignore_merges: true`` (tokenizers >= 0.19) makes ``tokenizers`` look the
 whole pre-token up first too, so exports set it. For a ``tokenizer.json`` trained by ``tokenizers`` itself
-(``ignore_merges: false``), see :func:`load` and the docs (``docs/formats.md``).
+(``ignore_merges: false``), see :func:`load` and the README (section "File formats and streaming decode").
 """
 
 from __future__ import annotations
