@@ -13,21 +13,55 @@ pub type Ranks = FxHashMap<Vec<u8>, u32>;
 
 /// Bytes -> rank, tuned for lookups: tokens of up to 15 bytes (nearly all) are packed into a `u128` key, so a
 /// lookup is one integer hash and compare, no `memcmp`; longer tokens go to a second map.
-#[derive(Debug, Clone, Default)]
+///
+/// Single bytes and byte pairs (the first and most frequent lookups of every merge) are direct tables.
+#[derive(Debug, Clone)]
 pub struct RankMap {
+    single: [u32; 256],
+    pair: Vec<u32>,
     small: FxHashMap<u128, u32>,
     large: FxHashMap<Box<[u8]>, u32>,
 }
 
+impl Default for RankMap {
+    fn default() -> Self {
+        Self {
+            single: [u32::MAX; 256],
+            pair: vec![u32::MAX; 1 << 16],
+            small: FxHashMap::default(),
+            large: FxHashMap::default(),
+        }
+    }
+}
+
+/// Packs up to 15 bytes and the length into a `u128` (little-endian bytes, length in the top byte).
 #[inline(always)]
 pub(crate) fn pack(b: &[u8]) -> Option<u128> {
-    if b.len() > 15 {
+    let n = b.len();
+    if n > 15 {
         return None;
     }
-    let mut buf = [0u8; 16];
-    buf[..b.len()].copy_from_slice(b);
-    buf[15] = b.len() as u8;
-    Some(u128::from_le_bytes(buf))
+    let len = (n as u128) << 120;
+    if n >= 8 {
+        let lo = u64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8])) as u128;
+        let mut hi: u64 = 0;
+        for (i, &x) in b[8..].iter().enumerate() {
+            hi |= (x as u64) << (8 * i);
+        }
+        Some(lo | ((hi as u128) << 64) | len)
+    } else if n >= 4 {
+        let a = u32::from_le_bytes(b[..4].try_into().unwrap_or([0; 4])) as u64;
+        let c = u32::from_le_bytes(b[n - 4..].try_into().unwrap_or([0; 4])) as u64;
+        // overlapping loads: bytes 0..4 and n-4..n
+        let v = a | (c << (8 * (n - 4)));
+        Some(v as u128 | len)
+    } else {
+        let mut v: u64 = 0;
+        for (i, &x) in b.iter().enumerate() {
+            v |= (x as u64) << (8 * i);
+        }
+        Some(v as u128 | len)
+    }
 }
 
 impl RankMap {
@@ -43,6 +77,11 @@ impl RankMap {
 
     /// Adds a token.
     pub fn insert(&mut self, bytes: &[u8], rank: u32) {
+        match bytes.len() {
+            1 => self.single[bytes[0] as usize] = rank,
+            2 => self.pair[u16::from_le_bytes([bytes[0], bytes[1]]) as usize] = rank,
+            _ => {}
+        }
         match pack(bytes) {
             Some(k) => {
                 self.small.insert(k, rank);
@@ -56,6 +95,16 @@ impl RankMap {
     /// The rank of a token.
     #[inline(always)]
     pub fn get(&self, bytes: &[u8]) -> Option<u32> {
+        let r = match bytes.len() {
+            1 => self.single[bytes[0] as usize],
+            2 => self.pair[u16::from_le_bytes([bytes[0], bytes[1]]) as usize],
+            _ => return self.get_long(bytes),
+        };
+        (r != u32::MAX).then_some(r)
+    }
+
+    #[inline(always)]
+    fn get_long(&self, bytes: &[u8]) -> Option<u32> {
         match pack(bytes) {
             Some(k) => self.small.get(&k).copied(),
             None => self.large.get(bytes).copied(),
@@ -87,44 +136,51 @@ pub fn encode_piece(ranks: &RankMap, piece: &[u8], out: &mut Vec<u32>) {
     }
 }
 
-/// tiktoken's `_byte_pair_merge`: O(n·m) for n bytes and m merges, fast for short pieces.
+/// tiktoken's `_byte_pair_merge`: O(n·m) for n bytes and m merges, fast for short pieces (on the stack).
 fn merge_scan(ranks: &RankMap, piece: &[u8], out: &mut Vec<u32>) {
-    // parts[i] = (start of part i, rank of merging part i with part i+1)
-    let mut parts: Vec<(usize, u32)> = Vec::with_capacity(piece.len() + 1);
+    debug_assert!(piece.len() < HEAP_THRESHOLD);
+    // starts[i]: start of part i; rank[i]: rank of merging part i with part i+1 (u32::MAX if none).
+    let mut starts = [0u32; HEAP_THRESHOLD + 1];
+    let mut rank = [u32::MAX; HEAP_THRESHOLD + 1];
+    let n = piece.len();
+    let mut len = n + 1; // parts + the end sentinel
     let mut min_rank = (u32::MAX, usize::MAX);
-    for i in 0..piece.len() - 1 {
+    for i in 0..n - 1 {
         let r = rank_of(ranks, &piece[i..i + 2]);
         if r < min_rank.0 {
             min_rank = (r, i);
         }
-        parts.push((i, r));
+        starts[i] = i as u32;
+        rank[i] = r;
     }
-    parts.push((piece.len() - 1, u32::MAX));
-    parts.push((piece.len(), u32::MAX));
-
-    let get_rank = |parts: &Vec<(usize, u32)>, i: usize| -> u32 {
-        if i + 3 < parts.len() {
-            rank_of(ranks, &piece[parts[i].0..parts[i + 3].0])
-        } else {
-            u32::MAX
-        }
-    };
+    starts[n - 1] = (n - 1) as u32;
+    starts[n] = n as u32;
     while min_rank.0 != u32::MAX {
         let i = min_rank.1;
+        // remove part i + 1
+        starts.copy_within(i + 2..len, i + 1);
+        rank.copy_within(i + 2..len, i + 1);
+        len -= 1;
+        let span = |a: usize| -> u32 {
+            if a + 2 < len {
+                rank_of(ranks, &piece[starts[a] as usize..starts[a + 2] as usize])
+            } else {
+                u32::MAX
+            }
+        };
         if i > 0 {
-            parts[i - 1].1 = get_rank(&parts, i - 1);
+            rank[i - 1] = span(i - 1);
         }
-        parts[i].1 = get_rank(&parts, i);
-        parts.remove(i + 1);
+        rank[i] = span(i);
         min_rank = (u32::MAX, usize::MAX);
-        for (j, &(_, r)) in parts[..parts.len() - 1].iter().enumerate() {
+        for (j, &r) in rank[..len - 2].iter().enumerate() {
             if r < min_rank.0 {
                 min_rank = (r, j);
             }
         }
     }
-    for w in parts.windows(2) {
-        out.push(rank_of(ranks, &piece[w[0].0..w[1].0]));
+    for w in starts[..len].windows(2) {
+        out.push(rank_of(ranks, &piece[w[0] as usize..w[1] as usize]));
     }
 }
 
@@ -194,7 +250,7 @@ pub struct PieceCache {
 }
 
 /// Slots of the piece cache (a power of two).
-const CACHE_SLOTS: usize = 1 << 13;
+const CACHE_SLOTS: usize = 1 << 15;
 
 impl Default for PieceCache {
     fn default() -> Self {
@@ -228,8 +284,14 @@ impl PieceCache {
         let h = (key as u64 ^ (key >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let slot = (h >> 40) as usize & self.mask;
         if self.keys[slot] == key {
-            let v = &self.vals[slot];
-            out.extend_from_slice(&v[1..1 + v[0] as usize]);
+            let v = self.vals[slot];
+            out.push(v[1]);
+            if v[0] > 1 {
+                out.push(v[2]);
+                if v[0] > 2 {
+                    out.push(v[3]);
+                }
+            }
             return;
         }
         let start = out.len();
@@ -260,7 +322,7 @@ mod tests {
     fn heap_equals_scan_on_random_pieces() {
         let ranks = toy_ranks();
         let mut seed = 12345u64;
-        for len in 2..300 {
+        for len in 2..HEAP_THRESHOLD {
             let piece: Vec<u8> = (0..len)
                 .map(|_| {
                     seed = seed

@@ -13,7 +13,7 @@ fn load_bytepair(py: Python<'_>, data: &[u8], source: &str) -> PyResult<PyTokeni
     let inner = py
         .detach(|| native::from_json(data, source))
         .map_err(to_py)?;
-    Ok(PyTokenizer { inner })
+    Ok(PyTokenizer::new(inner))
 }
 
 /// Serializes a tokenizer to bytepair's JSON format.
@@ -35,7 +35,7 @@ fn load_tiktoken(
     let inner = py
         .detach(|| tiktoken::load(data, source, special_tokens, pattern))
         .map_err(to_py)?;
-    Ok(PyTokenizer { inner })
+    Ok(PyTokenizer::new(inner))
 }
 
 /// Parses a (decompressed) tiktoken ranks file into `{bytes: rank}`.

@@ -182,6 +182,68 @@ fn with_threads<T: Send>(num_threads: Option<usize>, f: impl FnOnce() -> T + Sen
 #[pyclass(frozen, module = "bytepair._core", name = "CoreTokenizer")]
 struct PyTokenizer {
     inner: Tokenizer,
+    /// One Python int per id, made on first use: lists of ids are built by reference-counting these instead of
+    /// allocating an int object per token.
+    ints: std::sync::OnceLock<Vec<Py<PyAny>>>,
+}
+
+impl PyTokenizer {
+    fn new(inner: Tokenizer) -> Self {
+        Self {
+            inner,
+            ints: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn ints(&self, py: Python<'_>) -> &[Py<PyAny>] {
+        self.ints.get_or_init(|| {
+            (0..self.inner.n_vocab() as u32)
+                .map(|i| {
+                    i.into_pyobject(py)
+                        .map(|o| o.into_any().unbind())
+                        .unwrap_or_else(|_| py.None())
+                })
+                .collect()
+        })
+    }
+
+    fn batch_ids(
+        &self,
+        py: Python<'_>,
+        texts: &Bound<'_, PyAny>,
+        allowed_special: Option<Vec<String>>,
+        disallowed_special: Option<Vec<String>>,
+        num_threads: Option<usize>,
+    ) -> PyResult<Vec<Vec<u32>>> {
+        let texts = texts_of(texts)?;
+        let a = allowed(&self.inner, &allowed_special);
+        let d = allowed(&self.inner, &disallowed_special);
+        // Groups of about BATCH_GROUP_BYTES, with a signal check between groups so Ctrl-C stops promptly.
+        let mut out: Vec<Vec<u32>> = Vec::with_capacity(texts.len());
+        let mut start = 0;
+        while start < texts.len() {
+            let mut end = start;
+            let mut size = 0;
+            while end < texts.len() && (end == start || size < BATCH_GROUP_BYTES) {
+                size += texts[end].len();
+                end += 1;
+            }
+            let group = &texts[start..end];
+            let ids = py
+                .detach(|| with_threads(num_threads, || self.inner.encode_batch(group, a, d)))?
+                .map_err(to_py)?;
+            out.extend(ids);
+            py.check_signals()?;
+            start = end;
+        }
+        Ok(out)
+    }
+
+    /// A Python list of the ids (all valid ids of this tokenizer).
+    fn id_list<'py>(&self, py: Python<'py>, ids: &[u32]) -> PyResult<Bound<'py, PyList>> {
+        let ints = self.ints(py);
+        PyList::new(py, ids.iter().map(|&i| ints[i as usize].bind(py)))
+    }
 }
 
 /// Selects special tokens: `None` = none, a list = those (the whole set = all).
@@ -233,7 +295,7 @@ impl PyTokenizer {
         let inner = py
             .detach(move || Tokenizer::from_ranks(r, special_tokens, &pattern))
             .map_err(to_py)?;
-        Ok(Self { inner })
+        Ok(Self::new(inner))
     }
 
     /// Builds from a vocab `[(id, bytes)]`, merges `[(bytes, bytes)]`, special tokens `[(str, id)]` and a pattern.
@@ -249,27 +311,36 @@ impl PyTokenizer {
         let inner = py
             .detach(move || Tokenizer::from_vocab_merges(vocab, merges, special_tokens, &pattern))
             .map_err(to_py)?;
-        Ok(Self { inner })
+        Ok(Self::new(inner))
     }
 
-    fn encode_ordinary(&self, py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<Vec<u32>> {
+    fn encode_ordinary<'py>(
+        &self,
+        py: Python<'py>,
+        text: &Bound<'py, PyString>,
+    ) -> PyResult<Bound<'py, PyList>> {
         let text = text_of(text)?;
-        py.detach(|| self.inner.encode_ordinary(&text))
-            .map_err(to_py)
+        let ids = py
+            .detach(|| self.inner.encode_ordinary(&text))
+            .map_err(to_py)?;
+        self.id_list(py, &ids)
     }
 
     #[pyo3(signature = (text, allowed_special, disallowed_special))]
-    fn encode(
+    fn encode<'py>(
         &self,
-        py: Python<'_>,
-        text: &Bound<'_, PyString>,
+        py: Python<'py>,
+        text: &Bound<'py, PyString>,
         allowed_special: Option<Vec<String>>,
         disallowed_special: Option<Vec<String>>,
-    ) -> PyResult<Vec<u32>> {
+    ) -> PyResult<Bound<'py, PyList>> {
         let text = text_of(text)?;
         let a = allowed(&self.inner, &allowed_special);
         let d = allowed(&self.inner, &disallowed_special);
-        py.detach(|| self.inner.encode(&text, a, d)).map_err(to_py)
+        let ids = py
+            .detach(|| self.inner.encode(&text, a, d))
+            .map_err(to_py)?;
+        self.id_list(py, &ids)
     }
 
     /// Like `encode`, as a 1-D uint32 numpy array (the ids vector becomes the array's buffer, no copy).
@@ -301,8 +372,7 @@ impl PyTokenizer {
         disallowed_special: Option<Vec<String>>,
         num_threads: Option<usize>,
     ) -> PyResult<(Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<i64>>)> {
-        let lists =
-            self.encode_batch(py, texts, allowed_special, disallowed_special, num_threads)?;
+        let lists = self.batch_ids(py, texts, allowed_special, disallowed_special, num_threads)?;
         let (flat, offsets) = py.detach(|| {
             let total: usize = lists.iter().map(|l| l.len()).sum();
             let mut flat = Vec::with_capacity(total);
@@ -323,41 +393,26 @@ impl PyTokenizer {
         py.detach(|| self.inner.count_tokens(&text)).map_err(to_py)
     }
 
-    fn encode_bytes(&self, py: Python<'_>, data: &[u8]) -> PyResult<Vec<u32>> {
-        py.detach(|| self.inner.encode_bytes(data)).map_err(to_py)
+    fn encode_bytes<'py>(&self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyList>> {
+        let ids = py.detach(|| self.inner.encode_bytes(data)).map_err(to_py)?;
+        self.id_list(py, &ids)
     }
 
     #[pyo3(signature = (texts, allowed_special, disallowed_special, num_threads=None))]
-    fn encode_batch(
+    fn encode_batch<'py>(
         &self,
-        py: Python<'_>,
-        texts: &Bound<'_, PyAny>,
+        py: Python<'py>,
+        texts: &Bound<'py, PyAny>,
         allowed_special: Option<Vec<String>>,
         disallowed_special: Option<Vec<String>>,
         num_threads: Option<usize>,
-    ) -> PyResult<Vec<Vec<u32>>> {
-        let texts = texts_of(texts)?;
-        let a = allowed(&self.inner, &allowed_special);
-        let d = allowed(&self.inner, &disallowed_special);
-        // Groups of about BATCH_GROUP_BYTES, with a signal check between groups so Ctrl-C stops promptly.
-        let mut out: Vec<Vec<u32>> = Vec::with_capacity(texts.len());
-        let mut start = 0;
-        while start < texts.len() {
-            let mut end = start;
-            let mut size = 0;
-            while end < texts.len() && (end == start || size < BATCH_GROUP_BYTES) {
-                size += texts[end].len();
-                end += 1;
-            }
-            let group = &texts[start..end];
-            let ids = py
-                .detach(|| with_threads(num_threads, || self.inner.encode_batch(group, a, d)))?
-                .map_err(to_py)?;
-            out.extend(ids);
-            py.check_signals()?;
-            start = end;
-        }
-        Ok(out)
+    ) -> PyResult<Bound<'py, PyList>> {
+        let lists = self.batch_ids(py, texts, allowed_special, disallowed_special, num_threads)?;
+        let items = lists
+            .iter()
+            .map(|ids| self.id_list(py, ids))
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, items)
     }
 
     fn decode_bytes<'py>(
@@ -574,7 +629,7 @@ impl PyTrainer {
                 )
             })
             .map_err(to_py)?;
-        Ok(PyTokenizer { inner })
+        Ok(PyTokenizer::new(inner))
     }
 }
 
