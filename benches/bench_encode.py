@@ -362,6 +362,7 @@ class Result:
     diff_single: int = 0  # documents whose ids differ from tiktoken's (or that raised)
     diff_batch: int | None = None
     raised: list[str] = field(default_factory=list)
+    differ: list[str] = field(default_factory=list)  # names of the documents whose ids differ
     batch_note: str = ""
     excluded_bytes: int = 0  # bytes of documents left out of the timing (the library raised on them)
     error: str = ""
@@ -396,6 +397,7 @@ def measure(built: Built, docs: list[tuple[str, str]], ref: list[list[int]], run
             ok.append(i)
             if ids != ref[i]:
                 res.diff_single += 1
+                res.differ.append(names[i])
     timed = [texts[i] for i in ok]
     n_bytes = sum(len(t.encode("utf-8")) for t in timed)
     best = float("inf")
@@ -515,7 +517,20 @@ def machine() -> dict[str, str]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "commit": commit,
+        "extension": _extension_stamp(),
     }
+
+
+def _extension_stamp() -> str:
+    """The compiled extension's file and modification time (the tree's HEAD need not be what was built)."""
+    try:
+        import bytepair._core as core
+
+        path = Path(core.__file__ or "")
+        stamp = datetime.datetime.fromtimestamp(path.stat().st_mtime, datetime.timezone.utc)
+        return f"{path.name} built {stamp:%Y-%m-%d %H:%M UTC}"
+    except (ImportError, OSError):
+        return "?"
 
 
 def load_avg() -> str:
@@ -540,7 +555,10 @@ def write_report(out: Path, data: dict[str, Any]) -> None:
         f"- date: {data['date']}",
         f"- machine: {data['machine']['nproc']} CPUs (nproc), {data['machine']['cpu']}; {data['machine']['platform']}",
         f"- load average (1, 5, 15 min): {data['load_start']} at the start, {data['load_end']} at the end",
-        f"- Python {data['machine']['python']}; bytepair at commit {data['machine']['commit']}",
+        (
+            f"- Python {data['machine']['python']}; bytepair at commit {data['machine']['commit']} "
+            f"(extension {data['machine'].get('extension', '?')})"
+        ),
         "- versions: " + ", ".join(f"{k} {v}" for k, v in data["versions"].items()),
         f"- command: `{data['command']}`",
         (
@@ -607,6 +625,8 @@ def write_report(out: Path, data: dict[str, Any]) -> None:
                         f"- \\* {lib} on {c} raised on {len(r['raised'])} document(s), counted as different and "
                         f"left out of its timing ({r['excluded_bytes'] / 1e6:.2f} MB): " + "; ".join(r["raised"][:3])
                     )
+                if r.get("differ"):
+                    lines.append(f"- {lib} on {c}: ids differ from tiktoken's on " + ", ".join(r["differ"][:5]))
                 if r["batch_note"]:
                     lines.append(f"- \\* {lib} batch on {c}: {r['batch_note']}")
         lines.append("")
