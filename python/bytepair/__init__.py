@@ -17,6 +17,7 @@ from ._core import (
     FormatError,
 )
 from .catalog import models
+from .compare import Comparison, ComparisonRow, compare
 from .config import SUPPORTED_MODEL_TYPES, ModelConfig
 from .decoder import IncrementalDecoder
 from .embedding import Embedding
@@ -43,6 +44,8 @@ __all__ = [
     "PATTERNS",
     "SUPPORTED_MODEL_TYPES",
     "BytepairError",
+    "Comparison",
+    "ComparisonRow",
     "DisallowedSpecialError",
     "Embedding",
     "FlopsPerToken",
@@ -57,6 +60,7 @@ __all__ = [
     "Tokenizer",
     "TrainingSpec",
     "apply_rope",
+    "compare",
     "count_parameters",
     "count_parameters_safetensors",
     "estimate_memory",

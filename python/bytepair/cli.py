@@ -18,6 +18,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "bytepair.cli_embed",
     "bytepair.cli_calc",
     "bytepair.cli_formats",
+    "bytepair.cli_shrink",
 )
 
 
