@@ -184,8 +184,76 @@ fn merge_scan(ranks: &RankMap, piece: &[u8], out: &mut Vec<u32>) {
     }
 }
 
-/// The same rule with a doubly linked list of parts and a min-heap keyed by (rank, start): O(n log n).
+/// The same rule with a doubly linked list of parts and a min-heap keyed by (rank, start): O(n log n). Indices are
+/// `u32` and heap entries one packed `u64` (rank in the high half, start in the low half), so the working set stays
+/// small and the heap compares plain integers.
 fn merge_heap(ranks: &RankMap, piece: &[u8], out: &mut Vec<u32>) {
+    if piece.len() >= u32::MAX as usize {
+        // (4 GiB pieces cannot come from a Python str of reasonable size; keep the simple algorithm for them)
+        return merge_heap_wide(ranks, piece, out);
+    }
+    let n = piece.len() as u32;
+    const NONE: u32 = u32::MAX;
+    // Part starting at byte i spans [i, next[i]); prev[i] is the start of the previous part (NONE if none).
+    let mut next: Vec<u32> = (1..=n).collect();
+    let mut prev: Vec<u32> = (0..n).map(|i| if i == 0 { NONE } else { i - 1 }).collect();
+    // rank[i]: rank of merging the part at i with the following part (u32::MAX if none / not a token).
+    let mut rank: Vec<u32> = vec![u32::MAX; n as usize];
+    let mut heap: BinaryHeap<Reverse<u64>> = BinaryHeap::with_capacity(n as usize);
+    let key = |r: u32, i: u32| ((r as u64) << 32) | i as u64;
+    for i in 0..n - 1 {
+        let r = rank_of(ranks, &piece[i as usize..i as usize + 2]);
+        rank[i as usize] = r;
+        if r != u32::MAX {
+            heap.push(Reverse(key(r, i)));
+        }
+    }
+    let pair_rank = |next: &Vec<u32>, i: u32| -> u32 {
+        let j = next[i as usize];
+        if j >= n {
+            return u32::MAX;
+        }
+        rank_of(ranks, &piece[i as usize..next[j as usize] as usize])
+    };
+    while let Some(Reverse(k)) = heap.pop() {
+        let (r, i) = ((k >> 32) as u32, k as u32);
+        // Stale entries: the part was absorbed (rank reset to MAX) or its right neighbour changed.
+        if rank[i as usize] != r {
+            continue;
+        }
+        let j = next[i as usize];
+        let k2 = next[j as usize];
+        next[i as usize] = k2;
+        if k2 < n {
+            prev[k2 as usize] = i;
+        }
+        rank[j as usize] = u32::MAX;
+        let ri = pair_rank(&next, i);
+        rank[i as usize] = ri;
+        if ri != u32::MAX {
+            heap.push(Reverse(key(ri, i)));
+        }
+        let p = prev[i as usize];
+        if p != NONE {
+            let rp = pair_rank(&next, p);
+            rank[p as usize] = rp;
+            if rp != u32::MAX {
+                heap.push(Reverse(key(rp, p)));
+            }
+        }
+    }
+    let mut i = 0;
+    while i < n {
+        out.push(rank_of(
+            ranks,
+            &piece[i as usize..next[i as usize] as usize],
+        ));
+        i = next[i as usize];
+    }
+}
+
+/// [`merge_heap`] with `usize` indices, for pieces of 4 GiB or more.
+fn merge_heap_wide(ranks: &RankMap, piece: &[u8], out: &mut Vec<u32>) {
     let n = piece.len();
     // Part starting at byte i spans [i, next[i]); prev[i] is the start of the previous part (usize::MAX if none).
     let mut next: Vec<usize> = (1..=n).collect();
@@ -335,6 +403,50 @@ mod tests {
             merge_scan(&ranks, &piece, &mut a);
             merge_heap(&ranks, &piece, &mut b);
             assert_eq!(a, b, "{}", String::from_utf8_lossy(&piece));
+        }
+    }
+
+    /// Plain reference: lowest-rank adjacent pair, leftmost on ties, until none merges.
+    fn naive(ranks: &RankMap, piece: &[u8]) -> Vec<u32> {
+        let mut parts: Vec<Vec<u8>> = piece.iter().map(|&b| vec![b]).collect();
+        loop {
+            let mut best: Option<(u32, usize)> = None;
+            for i in 0..parts.len().saturating_sub(1) {
+                let joined = [parts[i].clone(), parts[i + 1].clone()].concat();
+                if let Some(r) = ranks.get(&joined) {
+                    if best.is_none_or(|(br, _)| r < br) {
+                        best = Some((r, i));
+                    }
+                }
+            }
+            let Some((_, i)) = best else { break };
+            let right = parts.remove(i + 1);
+            parts[i].extend(right);
+        }
+        parts
+            .iter()
+            .map(|p| ranks.get(p).unwrap_or(u32::MAX))
+            .collect()
+    }
+
+    #[test]
+    fn heap_equals_naive_on_long_pieces() {
+        let ranks = toy_ranks();
+        let mut seed = 777u64;
+        for len in [256, 257, 300, 511, 700] {
+            for alphabet in [&b"a"[..], b"ab", b"abc", b"abc "] {
+                let piece: Vec<u8> = (0..len)
+                    .map(|_| {
+                        seed = seed
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        alphabet[(seed >> 33) as usize % alphabet.len()]
+                    })
+                    .collect();
+                let mut got = Vec::new();
+                merge_heap(&ranks, &piece, &mut got);
+                assert_eq!(got, naive(&ranks, &piece), "len {len}");
+            }
         }
     }
 
