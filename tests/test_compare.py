@@ -115,7 +115,10 @@ def test_other_impossible_values() -> None:
         bp.BytepairError, match=r"num_experts_per_tok \(3\) must be between 1 and num_experts \(2\)"
     ):
         bp.compare(LLAMA3, num_experts=2, num_experts_per_tok=3)
-    with pytest.raises(bp.BytepairError, match="unknown ModelConfig field.*: layers"):
+    with pytest.raises(
+        bp.BytepairError,
+        match=r"unknown ModelConfig field\(s\): .layers. \(did you mean num_hidden_layers\?\)",
+    ):
         bp.compare(LLAMA3, layers=16)
     with pytest.raises(bp.BytepairError, match="unknown weights dtype 'int3'"):
         bp.compare(LLAMA3, dtype="int3")
@@ -144,8 +147,17 @@ def test_replace_derives_head_dim_and_kv_heads_when_they_were_derived() -> None:
 
 
 def test_replace_unknown_field() -> None:
-    with pytest.raises(bp.BytepairError, match="unknown ModelConfig field.*: hidden, layers; fields: "):
+    with pytest.raises(
+        bp.BytepairError,
+        match=r"unknown ModelConfig field\(s\): .hidden. \(did you mean hidden_size\?\), .layers.",
+    ):
         LLAMA3.replace(layers=16, hidden=2048)
+    with pytest.raises(bp.BytepairError, match=r"'kv_heads' \(did you mean num_key_value_heads\?\)"):
+        LLAMA3.replace(kv_heads=2)
+    with pytest.raises(
+        bp.BytepairError, match="unknown ModelConfig field.*'zzz'; fields: model_type, vocab_size"
+    ):
+        LLAMA3.replace(zzz=1)
 
 
 # ---- CLI ---------------------------------------------------------------------------------------------------

@@ -55,7 +55,8 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument(
         "model",
-        help="a catalog name (see `bytepair models`), a Hugging Face repo id in the catalog, or a config.json",
+        help="a catalog name (see `bytepair models`), a Hugging Face repo id in the catalog, "
+        "or a config.json",
     )
     for option, field, text in _SIZE_OPTIONS:
         p.add_argument(option, dest=field, type=int, metavar="N", help=text)

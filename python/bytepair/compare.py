@@ -1,9 +1,9 @@
 """What-if for a smaller (or larger) model: ``bytepair.compare(base, **changes)``.
 
-Change any :class:`~bytepair.config.ModelConfig` fields (layers, width, heads, KV heads, MLP width, vocabulary,
-tied head, experts) and the weights' format, and see side by side what that does to the parameters by
-component, the weight memory, the KV cache per token and the FLOPs per token, with the ratio to the base. All
-figures come from the exact calculators (:func:`~bytepair.params.count_parameters`,
+Change any :class:`~bytepair.config.ModelConfig` fields (layers, width, heads, KV heads, MLP width,
+vocabulary, tied head, experts) and the weights' format, and see side by side what that does to the
+parameters by component, the weight memory, the KV cache per token and the FLOPs per token, with the
+ratio to the base. All figures come from the exact calculators (:func:`~bytepair.params.count_parameters`,
 :func:`~bytepair.memory.estimate_memory`, :func:`~bytepair.memory.kv_cache_bytes`,
 :func:`~bytepair.flops.flops_per_token`).
 

@@ -10,6 +10,7 @@ counts exact.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -23,6 +24,24 @@ __all__ = ["SUPPORTED_MODEL_TYPES", "ModelConfig"]
 
 NORM_TYPES = ("rmsnorm", "layernorm")
 POSITION_EMBEDDING_TYPES = ("rotary", "absolute", "none")
+
+# Short names people use for the sizes (and ``bytepair shrink`` options), for error messages.
+_SHORT_NAMES = {
+    "layers": "num_hidden_layers",
+    "n_layer": "num_hidden_layers",
+    "hidden": "hidden_size",
+    "d_model": "hidden_size",
+    "n_embd": "hidden_size",
+    "heads": "num_attention_heads",
+    "n_head": "num_attention_heads",
+    "kv_heads": "num_key_value_heads",
+    "intermediate": "intermediate_size",
+    "ffn_dim": "intermediate_size",
+    "vocab": "vocab_size",
+    "experts": "num_experts",
+    "num_local_experts": "num_experts",
+    "tie": "tie_word_embeddings",
+}
 
 PathOrDict = Union[str, "os.PathLike[str]", Mapping[str, Any]]
 
@@ -271,15 +290,23 @@ class ModelConfig:
             The new config (``self`` is unchanged).
 
         Raises:
-            BytepairError: (a ``ValueError``) for an unknown field name (the message lists them) or values
-                the new shape cannot have (see :class:`ModelConfig`; the message names the fields).
+            BytepairError: (a ``ValueError``) for an unknown field name (the message suggests the field meant,
+                e.g. ``layers`` -> ``num_hidden_layers``) or values the new shape cannot have (see
+                :class:`ModelConfig`; the message names the fields).
         """
-        names = {f.name for f in dataclasses.fields(self)}
-        unknown = sorted(set(changes) - names)
+        names = [f.name for f in dataclasses.fields(self)]
+        unknown = sorted(set(changes) - set(names))
         if unknown:
-            raise BytepairError(
-                f"unknown ModelConfig field(s): {', '.join(unknown)}; fields: {', '.join(sorted(names))}"
-            )
+            hints = []
+            for name in unknown:
+                near = (
+                    [_SHORT_NAMES[name]]
+                    if name in _SHORT_NAMES
+                    else [n for n in names if name in n] or difflib.get_close_matches(name, names, n=3)
+                )
+                hints.append(f"{name!r} (did you mean {' or '.join(near)}?)" if near else repr(name))
+            listed = "" if all("did you mean" in h for h in hints) else f"; fields: {', '.join(names)}"
+            raise BytepairError(f"unknown ModelConfig field(s): {', '.join(hints)}{listed}")
         shape_changed = {"hidden_size", "num_attention_heads"} & set(changes)
         if (
             shape_changed
