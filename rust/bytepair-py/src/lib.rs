@@ -215,26 +215,38 @@ impl PyTokenizer {
         disallowed_special: Option<Vec<String>>,
         num_threads: Option<usize>,
     ) -> PyResult<Vec<Vec<u32>>> {
-        let texts = texts_of(texts)?;
         let a = allowed(&self.inner, &allowed_special);
         let d = allowed(&self.inner, &disallowed_special);
-        // Groups of about BATCH_GROUP_BYTES, with a signal check between groups so Ctrl-C stops promptly.
-        let mut out: Vec<Vec<u32>> = Vec::with_capacity(texts.len());
-        let mut start = 0;
-        while start < texts.len() {
-            let mut end = start;
+        // Texts are copied out of Python and encoded in groups of about BATCH_GROUP_BYTES, with a signal check
+        // between groups: memory stays bounded by a group and Ctrl-C stops promptly.
+        let mut out: Vec<Vec<u32>> = Vec::new();
+        let mut group: Vec<String> = Vec::new();
+        let iter = texts.try_iter()?;
+        let mut items = iter.enumerate().peekable();
+        while items.peek().is_some() {
+            group.clear();
             let mut size = 0;
-            while end < texts.len() && (end == start || size < BATCH_GROUP_BYTES) {
-                size += texts[end].len();
-                end += 1;
+            while size < BATCH_GROUP_BYTES {
+                let Some((i, item)) = items.next() else { break };
+                let item = item?;
+                let s = item.cast::<PyString>().map_err(|_| {
+                    PyTypeError::new_err(format!(
+                        "texts[{i}] is of type {}, expected str",
+                        item.get_type()
+                            .name()
+                            .map(|n| n.to_string())
+                            .unwrap_or_default()
+                    ))
+                })?;
+                let text = text_of(s)?.into_owned();
+                size += text.len();
+                group.push(text);
             }
-            let group = &texts[start..end];
             let ids = py
-                .detach(|| with_threads(num_threads, || self.inner.encode_batch(group, a, d)))?
+                .detach(|| with_threads(num_threads, || self.inner.encode_batch(&group, a, d)))?
                 .map_err(to_py)?;
             out.extend(ids);
             py.check_signals()?;
-            start = end;
         }
         Ok(out)
     }
