@@ -16,6 +16,7 @@ from ._core import (
     DisallowedSpecialError,
     FormatError,
 )
+from .analysis import Analysis, Compression, Sweep, SweepRow, analyze, truncate, vocab_sweep
 from .catalog import models
 from .compare import Comparison, ComparisonRow, compare
 from .config import SUPPORTED_MODEL_TYPES, ModelConfig
@@ -43,9 +44,11 @@ __version__ = "0.1.0"
 __all__ = [
     "PATTERNS",
     "SUPPORTED_MODEL_TYPES",
+    "Analysis",
     "BytepairError",
     "Comparison",
     "ComparisonRow",
+    "Compression",
     "DisallowedSpecialError",
     "Embedding",
     "FlopsPerToken",
@@ -57,8 +60,11 @@ __all__ = [
     "ModelConfig",
     "ParameterCount",
     "SafetensorsCount",
+    "Sweep",
+    "SweepRow",
     "Tokenizer",
     "TrainingSpec",
+    "analyze",
     "apply_rope",
     "compare",
     "count_parameters",
@@ -73,5 +79,7 @@ __all__ = [
     "quantized_tensor_bytes",
     "sinusoidal_positions",
     "train_bpe",
+    "truncate",
+    "vocab_sweep",
     "zero_memory",
 ]

@@ -19,6 +19,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "bytepair.cli_calc",
     "bytepair.cli_formats",
     "bytepair.cli_shrink",
+    "bytepair.cli_analysis",
 )
 
 
