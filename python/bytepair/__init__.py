@@ -16,11 +16,13 @@ from ._core import (
     DisallowedSpecialError,
     FormatError,
 )
+from .batch import PaddedBatch
 from .catalog import models
 from .config import SUPPORTED_MODEL_TYPES, ModelConfig
 from .decoder import IncrementalDecoder
 from .embedding import Embedding
 from .flops import FlopsPerToken, flops_per_token
+from .masks import causal_mask, combine_masks
 from .memory import (
     KVCacheSpec,
     LoRASpec,
@@ -52,11 +54,14 @@ __all__ = [
     "LoRASpec",
     "MemoryEstimate",
     "ModelConfig",
+    "PaddedBatch",
     "ParameterCount",
     "SafetensorsCount",
     "Tokenizer",
     "TrainingSpec",
     "apply_rope",
+    "causal_mask",
+    "combine_masks",
     "count_parameters",
     "count_parameters_safetensors",
     "estimate_memory",
