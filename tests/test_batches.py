@@ -242,3 +242,21 @@ def test_options_are_checked_before_encoding(cl100k_tok):
         cl100k_tok.encode_batch_to_numpy([EOT], pad_id=-5)
     with pytest.raises(bp.DisallowedSpecialError):
         cl100k_tok.encode_batch_to_numpy([EOT], pad_id=0)
+
+
+def test_docs_example_output_is_real(capsys):
+    """docs/batches.md: each python block, run in turn, prints exactly the text block after it."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "batches.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```(python|text)\n(.*?)```", doc, flags=re.DOTALL)
+    namespace: dict = {}
+    pairs = [(blocks[i][1], blocks[i + 1][1]) for i in range(len(blocks) - 1)
+             if blocks[i][0] == "python" and blocks[i + 1][0] == "text"]
+    assert len(pairs) == 2
+    for code, expected in pairs:
+        if "print(" not in code:  # the generation snippet shows its arrays: print them
+            code += "print(ids)\nprint(mask.astype(int))\nprint(ids.dtype, mask.dtype)\n"
+        exec(compile(code, "docs/batches.md", "exec"), namespace)  # noqa: S102 (our own documentation)
+        assert capsys.readouterr().out == expected

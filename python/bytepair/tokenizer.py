@@ -504,7 +504,7 @@ class Tokenizer:
         none is ever cut in half), and is padded with ``pad_id`` on ``padding_side`` to the batch's length. Padding
         and truncation run in Rust with the GIL released. Returns a :class:`PaddedBatch` ``(ids, attention_mask)``::
 
-            ids, mask = tok.encode_batch_to_numpy(["a b c", "a"], padding="longest", pad_id=0)
+            ids, mask = tok.encode_batch_to_numpy(["a b c", "a"], padding="longest", pad_id=0)  # cl100k_base
             # ids  (2, 3) uint32: [[64, 293, 272], [64, 0, 0]]     mask (2, 3) uint8: [[1, 1, 1], [1, 0, 0]]
 
         Args:
