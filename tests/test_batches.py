@@ -193,6 +193,11 @@ def test_too_long_without_truncation(cl100k_tok):
         cl100k_tok.encode_batch_to_numpy(["a", "a b c d e"], max_length=4, add_special=(None, EOT))
 
 
+def test_huge_max_length_is_an_error_not_a_crash(cl100k_tok):
+    with pytest.raises(bp.BytepairError, match=r"a batch of 2 x 9223372036854775808 ids does not fit in memory"):
+        cl100k_tok.encode_batch_to_numpy(["a", "b"], max_length=2**63, padding="max_length")
+
+
 def test_padding_false_needs_equal_lengths(cl100k_tok):
     with pytest.raises(bp.BytepairError, match=r"padding=False needs sequences of one length.*sequence 1 has 3"):
         cl100k_tok.encode_batch_to_numpy(["a", "a b c"], padding=False)

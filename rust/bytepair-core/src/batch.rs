@@ -229,9 +229,14 @@ where
         }
     };
     let rows = seqs.len();
-    let pad = I::from(opts.pad_id.unwrap_or(0));
-    let mut ids = vec![pad; rows * seq_len];
-    let mut mask = vec![M::from(false); if with_mask { rows * seq_len } else { 0 }];
+    let too_big = || {
+        Error::InvalidArgument(format!(
+            "a batch of {rows} x {seq_len} ids does not fit in memory; use a smaller max_length"
+        ))
+    };
+    let total = rows.checked_mul(seq_len).ok_or_else(too_big)?;
+    let mut ids = filled(total, I::from(opts.pad_id.unwrap_or(0))).ok_or_else(too_big)?;
+    let mut mask = filled(if with_mask { total } else { 0 }, M::from(false)).ok_or_else(too_big)?;
     if seq_len == 0 {
         return Ok(Padded {
             ids,
@@ -287,6 +292,14 @@ where
         rows,
         seq_len,
     })
+}
+
+/// `vec![value; n]`, or `None` when the allocation fails (instead of aborting the process).
+fn filled<T: Copy>(n: usize, value: T) -> Option<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).ok()?;
+    v.resize(n, value);
+    Some(v)
 }
 
 #[cfg(test)]
@@ -409,6 +422,8 @@ mod tests {
         let mut o = opts(Padding::Longest, None);
         o.pad_id = None;
         assert!(err(&o).contains("needs a pad_id"));
+        let o = opts(Padding::MaxLength, Some(usize::MAX / 2 + 1));
+        assert!(err(&o).contains("does not fit in memory"));
         assert!(Padding::parse("shortest").is_err());
         assert!(Side::parse("middle", "padding_side")
             .unwrap_err()
