@@ -494,15 +494,15 @@ class Tokenizer:
     ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]] | PaddedBatch:
         """:meth:`encode_batch` as numpy arrays, in parallel with the GIL released: flat, or padded into a batch.
 
-        **Flat** (none of the padding arguments below given, i.e. ``max_length`` to ``mask_dtype``): returns
-        ``(ids, offsets)``;
-        ``ids`` is ``uint32`` of shape ``(total_tokens,)``, ``offsets`` is ``int64`` of shape ``(len(texts) + 1,)``
-        with ``offsets[0] == 0``; text ``i`` is ``ids[offsets[i]:offsets[i + 1]]``.
+        **Flat** (none of the padding arguments ``max_length`` ... ``mask_dtype`` below given): returns
+        ``(ids, offsets)``; ``ids`` is ``uint32`` of shape ``(total_tokens,)``, ``offsets`` is ``int64`` of shape
+        ``(len(texts) + 1,)`` with ``offsets[0] == 0``; text ``i`` is ``ids[offsets[i]:offsets[i + 1]]``.
 
-        **Padded** (any of them given, e.g. just ``padding="longest"``): each text becomes ``[bos] + ids + [eos]`` (``add_special``), is cut to
-        ``max_length`` by ``truncation`` (the added specials are kept; every token, special or not, is one id, so
-        none is ever cut in half), and is padded with ``pad_id`` on ``padding_side`` to the batch's length. Padding
-        and truncation run in Rust with the GIL released. Returns a :class:`PaddedBatch` ``(ids, attention_mask)``::
+        **Padded** (any of them given, e.g. just ``padding="longest"``): each text becomes ``[bos] + ids + [eos]``
+        (``add_special``), is cut to ``max_length`` by ``truncation`` (the added specials are kept; every token,
+        special or not, is one id, so none is ever cut in half), and is padded with ``pad_id`` on ``padding_side``
+        to the batch's length. Encoding, truncation and padding run in Rust with the GIL released. Returns a
+        :class:`PaddedBatch` ``(ids, attention_mask)``::
 
             ids, mask = tok.encode_batch_to_numpy(["a b c", "a"], padding="longest", pad_id=0)  # cl100k_base
             # ids  (2, 3) uint32: [[64, 293, 272], [64, 0, 0]]     mask (2, 3) uint8: [[1, 1, 1], [1, 0, 0]]
