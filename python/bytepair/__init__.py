@@ -17,12 +17,14 @@ from ._core import (
     FormatError,
 )
 from .analysis import Analysis, Compression, Sweep, SweepRow, analyze, truncate, vocab_sweep
+from .batch import PaddedBatch
 from .catalog import models
 from .compare import Comparison, ComparisonRow, compare
 from .config import SUPPORTED_MODEL_TYPES, ModelConfig
 from .decoder import IncrementalDecoder
 from .embedding import Embedding
 from .flops import FlopsPerToken, flops_per_token
+from .masks import causal_mask, combine_masks
 from .memory import (
     KVCacheSpec,
     LoRASpec,
@@ -58,6 +60,7 @@ __all__ = [
     "LoRASpec",
     "MemoryEstimate",
     "ModelConfig",
+    "PaddedBatch",
     "ParameterCount",
     "SafetensorsCount",
     "Sweep",
@@ -66,6 +69,8 @@ __all__ = [
     "TrainingSpec",
     "analyze",
     "apply_rope",
+    "causal_mask",
+    "combine_masks",
     "compare",
     "count_parameters",
     "count_parameters_safetensors",

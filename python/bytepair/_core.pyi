@@ -2,7 +2,7 @@
 
 from collections.abc import Callable, Iterable, Sequence
 from os import PathLike
-from typing import final
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
@@ -53,6 +53,25 @@ class CoreTokenizer:
         disallowed_special: list[str] | None,
         num_threads: int | None = None,
     ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]: ...
+    def encode_batch_padded(
+        self,
+        texts: Sequence[str],
+        allowed_special: list[str] | None,
+        disallowed_special: list[str] | None,
+        num_threads: int | None = None,
+        *,
+        max_length: int | None = None,
+        padding: str = "longest",
+        truncation: str | None = None,
+        padding_side: str = "right",
+        pad_id: int | None = None,
+        allow_any_pad_id: bool = False,
+        bos: int | None = None,
+        eos: int | None = None,
+        return_attention_mask: bool = True,
+        int64: bool = False,
+        mask_bool: bool = False,
+    ) -> tuple[npt.NDArray[Any], npt.NDArray[Any] | None]: ...
     def count_tokens(self, text: str) -> int: ...
     def encode_batch(
         self,

@@ -10,13 +10,15 @@ import os
 import sys
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 import numpy.typing as npt
 
 from . import _core
+from . import batch as _b
 from ._core import BytepairError, CoreTokenizer, Trainer
+from .batch import PaddedBatch, PaddingArg, SideArg, TokenArg, TruncationArg
 
 if TYPE_CHECKING:  # pragma: no cover
     import tiktoken
@@ -31,6 +33,9 @@ PATTERNS: dict[str, str] = dict(_core.PATTERNS)
 
 PathLike = str | os.PathLike[str]
 SpecialSet = Literal["all"] | Collection[str]
+
+# Marks keyword arguments the caller did not pass (encode_batch_to_numpy is flat unless a padding argument is given).
+_UNSET: Any = object()
 
 # Documents are sent to the Rust counter in batches of about this many bytes (the GIL is released while counting).
 _BATCH_BYTES = 16 << 20
@@ -439,6 +444,7 @@ class Tokenizer:
         allowed, disallowed = self._special_args(allowed_special, disallowed_special)
         return self._core.encode_to_numpy(text, allowed, disallowed)
 
+    @overload
     def encode_batch_to_numpy(
         self,
         texts: Sequence[str],
@@ -446,19 +452,121 @@ class Tokenizer:
         num_threads: int | None = None,
         allowed_special: SpecialSet = frozenset(),
         disallowed_special: SpecialSet = "all",
-    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]:
-        """:meth:`encode_batch` as flat arrays, in parallel with the GIL released.
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]: ...
+
+    @overload
+    def encode_batch_to_numpy(
+        self,
+        texts: Sequence[str],
+        *,
+        num_threads: int | None = None,
+        allowed_special: SpecialSet = frozenset(),
+        disallowed_special: SpecialSet = "all",
+        max_length: int | None = None,
+        padding: PaddingArg = "longest",
+        truncation: TruncationArg = False,
+        padding_side: SideArg = "right",
+        pad_id: int | str | None = None,
+        allow_any_pad_id: bool = False,
+        add_special: tuple[TokenArg, TokenArg] | None = None,
+        return_attention_mask: bool = True,
+        dtype: npt.DTypeLike = np.uint32,
+        mask_dtype: npt.DTypeLike = np.uint8,
+    ) -> PaddedBatch: ...
+
+    def encode_batch_to_numpy(
+        self,
+        texts: Sequence[str],
+        *,
+        num_threads: int | None = None,
+        allowed_special: SpecialSet = frozenset(),
+        disallowed_special: SpecialSet = "all",
+        max_length: Any = _UNSET,
+        padding: Any = _UNSET,
+        truncation: Any = _UNSET,
+        padding_side: Any = _UNSET,
+        pad_id: Any = _UNSET,
+        allow_any_pad_id: Any = _UNSET,
+        add_special: Any = _UNSET,
+        return_attention_mask: Any = _UNSET,
+        dtype: Any = _UNSET,
+        mask_dtype: Any = _UNSET,
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]] | PaddedBatch:
+        """:meth:`encode_batch` as numpy arrays, in parallel with the GIL released: flat, or padded into a batch.
+
+        **Flat** (none of the padding arguments ``max_length`` ... ``mask_dtype`` below given): returns
+        ``(ids, offsets)``; ``ids`` is ``uint32`` of shape ``(total_tokens,)``, ``offsets`` is ``int64`` of shape
+        ``(len(texts) + 1,)`` with ``offsets[0] == 0``; text ``i`` is ``ids[offsets[i]:offsets[i + 1]]``.
+
+        **Padded** (any of them given, e.g. just ``padding="longest"``): each text becomes ``[bos] + ids + [eos]``
+        (``add_special``), is cut to ``max_length`` by ``truncation`` (the added specials are kept; every token,
+        special or not, is one id, so none is ever cut in half), and is padded with ``pad_id`` on ``padding_side``
+        to the batch's length. Encoding, truncation and padding run in Rust with the GIL released. Returns a
+        :class:`PaddedBatch` ``(ids, attention_mask)``::
+
+            ids, mask = tok.encode_batch_to_numpy(["a b c", "a"], padding="longest", pad_id=0)  # cl100k_base
+            # ids  (2, 3) uint32: [[64, 293, 272], [64, 0, 0]]     mask (2, 3) uint8: [[1, 1, 1], [1, 0, 0]]
+
+        Args:
+            texts: a sequence of str.
+            num_threads: threads to use (default: all cores).
+            allowed_special, disallowed_special: as :meth:`encode`.
+            max_length: the longest row, added specials included (an int >= 1). A text longer than this is an error
+                unless ``truncation`` is set. Required by ``padding="max_length"`` and by ``truncation``.
+            padding: ``"longest"`` (default in padded mode; also ``True``): rows are as long as the longest one;
+                ``"max_length"``: rows are ``max_length`` long; ``False``: no padding, all texts must come out with
+                the same length.
+            truncation: ``False`` (default): no cutting; ``"right"`` (also ``True``): keep the first tokens;
+                ``"left"``: keep the last tokens (the end of a long prompt).
+            padding_side: ``"right"`` (default; encoders, training) or ``"left"`` (batched generation with a
+                decoder, so every row's last real token is in the last column).
+            pad_id: the id at padded positions: an int or a special-token string. It must be a token of the
+                vocabulary unless ``allow_any_pad_id=True`` (any id in ``0..2**32-1``, e.g. a padding row of an
+                embedding table beyond ``n_vocab``). Default: the first of the special tokens
+                ``<|pad|>``, ``<pad>``, ``[PAD]``, ``<|endoftext|>`` that the tokenizer has (the usual GPT-2 practice
+                of padding with the end-of-text token); without one of those, padding needs an explicit ``pad_id``.
+                Padded positions are 0 in the attention mask, so the value only matters to code that ignores the
+                mask (e.g. :class:`Embedding` with ``padding_idx``: give the pad a row of its own there).
+            allow_any_pad_id: accept a ``pad_id`` that is not a token of the vocabulary.
+            add_special: ``(bos, eos)``: token ids or special-token strings added before / after every text (either
+                may be ``None``), e.g. ``(None, "<|endoftext|>")``. They are never truncated.
+            return_attention_mask: build the mask (else ``attention_mask`` is ``None``).
+            dtype: ids dtype in padded mode: ``np.uint32`` (default) or ``np.int64`` (PyTorch's index dtype).
+            mask_dtype: mask dtype: ``np.uint8`` (default) or ``np.bool_``.
 
         Returns:
-            ``(ids, offsets)``: ``ids`` is ``uint32`` of shape ``(total_tokens,)``; ``offsets`` is ``int64`` of shape
-            ``(len(texts) + 1,)`` with ``offsets[0] == 0``; text ``i`` is ``ids[offsets[i]:offsets[i + 1]]``.
+            Flat: ``(ids, offsets)`` as above. Padded: :class:`PaddedBatch` with ``ids`` of shape ``(len(texts),
+            seq)`` and ``attention_mask`` of the same shape, where ``seq`` is ``max_length`` for
+            ``padding="max_length"``, else the longest row (0 for no texts, or only empty ones).
 
         Raises:
-            As :meth:`encode_batch`.
+            TypeError: an item is not a str (the message gives its index); an argument of the wrong type.
+            DisallowedSpecialError: as :meth:`encode`.
+            BytepairError: ``padding="max_length"`` or ``truncation`` without ``max_length``; ``max_length``
+                smaller than the number of added specials; a text longer than ``max_length`` without
+                ``truncation`` (named by its index); texts of different lengths with ``padding=False``; a
+                ``pad_id``, ``bos`` or ``eos`` that is not a token (or not a special-token string); no ``pad_id``
+                and no default pad token; an unknown ``padding`` / ``truncation`` / ``padding_side``.
         """
         _check_texts(texts)
         allowed, disallowed = self._special_args(allowed_special, disallowed_special)
-        return self._core.encode_batch_to_numpy(texts, allowed, disallowed, num_threads)
+        options = {
+            "max_length": max_length,
+            "padding": padding,
+            "truncation": truncation,
+            "padding_side": padding_side,
+            "pad_id": pad_id,
+            "allow_any_pad_id": allow_any_pad_id,
+            "add_special": add_special,
+            "return_attention_mask": return_attention_mask,
+            "dtype": dtype,
+            "mask_dtype": mask_dtype,
+        }
+        given = {k: v for k, v in options.items() if v is not _UNSET}
+        if not given:
+            return self._core.encode_batch_to_numpy(texts, allowed, disallowed, num_threads)
+        return _pad_batch(self, texts, allowed, disallowed, num_threads, **given)
+
 
     def encode_iterable(
         self,
@@ -717,6 +825,53 @@ class Tokenizer:
         )
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def _pad_batch(
+    tok: Tokenizer,
+    texts: Sequence[str],
+    allowed: list[str] | None,
+    disallowed: list[str] | None,
+    num_threads: int | None,
+    *,
+    max_length: object = None,
+    padding: object = "longest",
+    truncation: object = False,
+    padding_side: object = "right",
+    pad_id: object = None,
+    allow_any_pad_id: object = False,
+    add_special: object = None,
+    return_attention_mask: object = True,
+    dtype: object = np.uint32,
+    mask_dtype: object = np.uint8,
+) -> PaddedBatch:
+    """The padded form of :meth:`Tokenizer.encode_batch_to_numpy`: checks and converts the options, then encodes and
+    pads in Rust."""
+    specials = tok.special_tokens
+    pad = _b.padding_name(padding)
+    if pad_id is not None:
+        pad_value = _b.token_id(pad_id, "pad_id", specials)
+    else:
+        pad_value = None if pad == "false" else _b.default_pad_id(specials)
+    bos, eos = _b.add_special_ids(add_special, specials)
+    ids, mask = tok._core.encode_batch_padded(
+        texts,
+        allowed,
+        disallowed,
+        num_threads,
+        max_length=_b.max_length_value(max_length),
+        padding=pad,
+        truncation=_b.truncation_name(truncation),
+        padding_side=_b.side_name(padding_side),
+        pad_id=pad_value,
+        allow_any_pad_id=bool(allow_any_pad_id),
+        bos=bos,
+        eos=eos,
+        return_attention_mask=bool(return_attention_mask),
+        int64=_b.ids_dtype_is_int64(dtype),
+        mask_bool=_b.mask_dtype_is_bool(mask_dtype),
+    )
+    return PaddedBatch(ids, mask)
 
 
 def _check_texts(texts: object) -> None:

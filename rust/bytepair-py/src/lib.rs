@@ -5,10 +5,12 @@
 use std::borrow::Cow;
 use std::path::PathBuf;
 
+use bytepair_core::batch::{self, BatchOptions, Padded, Padding, Side};
 use bytepair_core::pretokenize::PreTokenizer;
 use bytepair_core::special::SpecialTokens;
 use bytepair_core::train::{self, PretokenCounts, TrainOptions};
 use bytepair_core::{Allowed, Error, Tokenizer};
+use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyKeyboardInterrupt, PyOSError, PyTypeError, PyValueError};
@@ -258,6 +260,37 @@ impl PyTokenizer {
     }
 }
 
+/// Pads `lists` (GIL released) and returns the ids and mask as `(rows, seq_len)` numpy arrays (the vectors become
+/// their buffers, no copy); the mask is `None` unless `with_mask`.
+#[allow(clippy::type_complexity)]
+fn pad_to_arrays<'py, I, M>(
+    py: Python<'py>,
+    lists: &[Vec<u32>],
+    opts: &BatchOptions,
+    with_mask: bool,
+    num_threads: Option<usize>,
+) -> PyResult<(Bound<'py, PyAny>, Option<Bound<'py, PyAny>>)>
+where
+    I: numpy::Element + From<u32> + Copy + Send + Sync,
+    M: numpy::Element + From<bool> + Copy + Send + Sync,
+{
+    let p: Padded<I, M> = py
+        .detach(|| with_threads(num_threads, || batch::pad(lists, opts, with_mask)))?
+        .map_err(to_py)?;
+    let shape = (p.rows, p.seq_len);
+    let shape_err = |e: numpy::ndarray::ShapeError| BytepairError::new_err(e.to_string());
+    let ids = Array2::from_shape_vec(shape, p.ids).map_err(shape_err)?;
+    let mask = if with_mask {
+        Some(Array2::from_shape_vec(shape, p.mask).map_err(shape_err)?)
+    } else {
+        None
+    };
+    Ok((
+        ids.into_pyarray(py).into_any(),
+        mask.map(|m| m.into_pyarray(py).into_any()),
+    ))
+}
+
 /// Selects special tokens: `None` = none, a list = those (the whole set = all).
 fn allowed<'a>(tok: &Tokenizer, list: &'a Option<Vec<String>>) -> Allowed<'a> {
     match list {
@@ -397,6 +430,58 @@ impl PyTokenizer {
             (flat, offsets)
         });
         Ok((flat.into_pyarray(py), offsets.into_pyarray(py)))
+    }
+
+    /// Like `encode_batch`, padded and/or truncated into `(batch, seq)` ids (uint32, or int64 with `int64`) and,
+    /// with `return_attention_mask`, a `(batch, seq)` mask (uint8, or bool with `mask_bool`; 1 = real token).
+    /// The options are checked before encoding; encoding and padding run with the GIL released.
+    #[pyo3(signature = (
+        texts, allowed_special, disallowed_special, num_threads=None, *, max_length=None, padding="longest",
+        truncation=None, padding_side="right", pad_id=None, allow_any_pad_id=false, bos=None, eos=None,
+        return_attention_mask=true, int64=false, mask_bool=false
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn encode_batch_padded<'py>(
+        &self,
+        py: Python<'py>,
+        texts: &Bound<'py, PyAny>,
+        allowed_special: Option<Vec<String>>,
+        disallowed_special: Option<Vec<String>>,
+        num_threads: Option<usize>,
+        max_length: Option<usize>,
+        padding: &str,
+        truncation: Option<&str>,
+        padding_side: &str,
+        pad_id: Option<u32>,
+        allow_any_pad_id: bool,
+        bos: Option<u32>,
+        eos: Option<u32>,
+        return_attention_mask: bool,
+        int64: bool,
+        mask_bool: bool,
+    ) -> PyResult<(Bound<'py, PyAny>, Option<Bound<'py, PyAny>>)> {
+        let opts = BatchOptions {
+            max_length,
+            padding: Padding::parse(padding).map_err(to_py)?,
+            truncation: truncation
+                .map(|t| Side::parse(t, "truncation"))
+                .transpose()
+                .map_err(to_py)?,
+            padding_side: Side::parse(padding_side, "padding_side").map_err(to_py)?,
+            pad_id,
+            bos,
+            eos,
+        };
+        opts.check_for(&self.inner, allow_any_pad_id)
+            .map_err(to_py)?;
+        let lists = self.batch_ids(py, texts, allowed_special, disallowed_special, num_threads)?;
+        let m = return_attention_mask;
+        match (int64, mask_bool) {
+            (false, false) => pad_to_arrays::<u32, u8>(py, &lists, &opts, m, num_threads),
+            (false, true) => pad_to_arrays::<u32, bool>(py, &lists, &opts, m, num_threads),
+            (true, false) => pad_to_arrays::<i64, u8>(py, &lists, &opts, m, num_threads),
+            (true, true) => pad_to_arrays::<i64, bool>(py, &lists, &opts, m, num_threads),
+        }
     }
 
     /// Number of tokens `encode_ordinary` would give, without building the list.
