@@ -250,11 +250,15 @@ def test_options_are_checked_before_encoding(cl100k_tok):
 
 
 def test_docs_example_output_is_real(capsys):
-    """docs/batches.md: each python block, run in turn, prints exactly the text block after it."""
+    """README's "Model-ready batches" section: each python block, run in turn, prints exactly the text block after
+    it."""
     import re
     from pathlib import Path
 
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "batches.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index("## Model-ready batches")
+    end = readme.find("\n## ", start + 1)
+    doc = readme[start : end if end > 0 else len(readme)]
     blocks = re.findall(r"```(python|text)\n(.*?)```", doc, flags=re.DOTALL)
     namespace: dict = {}
     pairs = [(blocks[i][1], blocks[i + 1][1]) for i in range(len(blocks) - 1)
@@ -263,5 +267,5 @@ def test_docs_example_output_is_real(capsys):
     for code, expected in pairs:
         if "print(" not in code:  # the generation snippet shows its arrays: print them
             code += "print(ids)\nprint(mask.astype(int))\nprint(ids.dtype, mask.dtype)\n"
-        exec(compile(code, "docs/batches.md", "exec"), namespace)  # noqa: S102 (our own documentation)
+        exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 (our own documentation)
         assert capsys.readouterr().out == expected
