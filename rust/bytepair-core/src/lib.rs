@@ -5,9 +5,11 @@
 //! - [`encode`]: BPE on one piece (tiktoken's rule), O(n log n) for long pieces.
 //! - [`tokenizer`]: the [`Tokenizer`]: ranks, ids, specials, encode and decode.
 //! - [`train`]: the BPE trainer (CS336 tie rule, incremental pair counts).
+pub mod counts;
 pub mod encode;
 pub mod error;
 pub mod pretokenize;
+pub mod reader;
 pub mod scan;
 pub mod special;
 pub mod tokenizer;
