@@ -18,6 +18,7 @@ from ._core import (
 )
 from .catalog import models
 from .config import SUPPORTED_MODEL_TYPES, ModelConfig
+from .counts import PretokenCounts, count_pretokens
 from .embedding import Embedding
 from .flops import FlopsPerToken, flops_per_token
 from .memory import (
@@ -51,12 +52,14 @@ __all__ = [
     "MemoryEstimate",
     "ModelConfig",
     "ParameterCount",
+    "PretokenCounts",
     "SafetensorsCount",
     "Tokenizer",
     "TrainingSpec",
     "apply_rope",
     "count_parameters",
     "count_parameters_safetensors",
+    "count_pretokens",
     "estimate_memory",
     "flops_per_token",
     "format_bytes",

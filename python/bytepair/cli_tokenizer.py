@@ -23,20 +23,52 @@ def _special_list(s: str | None) -> list[str]:
     return [t for t in (s or "").split(",") if t]
 
 
+def _peak_rss_bytes() -> int | None:
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on Windows
+        return None
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(rss) if sys.platform == "darwin" else int(rss) * 1024
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    import time
+
+    from .counts import count_pretokens
+
     paths = [Path(p) for p in args.files]
-    tok = Tokenizer.train(
+    specials = list(args.special or []) + [t for t in _special_list(args.special_tokens) if t not in (args.special or [])]
+    start = time.perf_counter()
+    counts = count_pretokens(
         paths,
-        args.vocab_size,
         pattern=args.pattern,
-        special_tokens=_special_list(args.special_tokens),
-        min_frequency=args.min_frequency,
-        max_token_length=args.max_token_length,
+        special_tokens=specials,
         num_threads=args.threads,
+        errors=args.errors,
         progress=not args.quiet,
     )
-    tok.save(args.output)
-    print(f"trained {tok!r} on {len(paths)} file(s); saved to {args.output}")
+    counted = time.perf_counter()
+    tok = Tokenizer.train_from_counts(
+        counts,
+        args.vocab_size,
+        special_tokens=specials,
+        min_frequency=args.min_frequency,
+        max_token_length=args.max_token_length,
+        progress=not args.quiet,
+    )
+    done = time.perf_counter()
+    tok.save(args.out)
+    size = sum(p.stat().st_size for p in paths)
+    seconds = done - start
+    rss = _peak_rss_bytes()
+    print(f"trained {tok!r} on {len(paths)} file(s), {size / 1e6:,.1f} MB; saved to {args.out}")
+    print(
+        f"time {seconds:.2f} s (counting {counted - start:.2f} s, merges {done - counted:.2f} s), "
+        f"{size / 1e6 / max(seconds, 1e-9):,.1f} MB/s, {len(counts):,} unique pre-tokens, "
+        f"{len(tok.merges):,} merges"
+        + (f", peak RSS {rss / 1e6:,.0f} MB" if rss is not None else "")
+    )
     return 0
 
 
@@ -90,11 +122,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("files", nargs="+", help="UTF-8 text files (each file is a document)")
     p.add_argument("--vocab-size", type=int, required=True, help="256 bytes + merges + special tokens")
     p.add_argument("--pattern", default="cl100k", help="gpt2, cl100k, o200k or a regex (default cl100k)")
-    p.add_argument("--special-tokens", default="", help="comma-separated special tokens, e.g. '<|endoftext|>'")
+    p.add_argument(
+        "--special", action="append", metavar="TOKEN", help="a special token (repeat for more), e.g. '<|endoftext|>'"
+    )
+    p.add_argument("--special-tokens", default="", help="comma-separated special tokens (alternative to --special)")
     p.add_argument("--min-frequency", type=int, default=1)
     p.add_argument("--max-token-length", type=int, default=None, help="in bytes")
     p.add_argument("--threads", type=int, default=None)
-    p.add_argument("-o", "--output", required=True, help="where to save the tokenizer (bytepair JSON format)")
+    p.add_argument("--errors", choices=["strict", "replace"], default="strict", help="invalid UTF-8 in the files")
+    p.add_argument(
+        "--out", "-o", "--output", dest="out", required=True, help="where to save the tokenizer (bytepair format)"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 

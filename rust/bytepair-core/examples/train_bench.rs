@@ -8,7 +8,12 @@ use bytepair_core::train::{train, PretokenCounts, TrainOptions};
 /// CPU time of this thread in seconds (utime + stime from /proc, 10 ms resolution).
 fn thread_cpu() -> f64 {
     let s = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
-    let f: Vec<&str> = s.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let f: Vec<&str> = s
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
     let t: f64 = f.get(11).and_then(|x| x.parse().ok()).unwrap_or(0.0)
         + f.get(12).and_then(|x| x.parse().ok()).unwrap_or(0.0);
     t / 100.0
@@ -28,7 +33,12 @@ fn main() {
         counts.add_texts(&[text], &pretok, &specials).unwrap();
     }
     let t1 = Instant::now();
-    let opts = TrainOptions { vocab_size, special_tokens: vec![], min_frequency: 1, max_token_length: None };
+    let opts = TrainOptions {
+        vocab_size,
+        special_tokens: vec![],
+        min_frequency: 1,
+        max_token_length: None,
+    };
     let c1 = thread_cpu();
     let t = train(&counts, &opts, &mut |_, _| true).unwrap();
     let t2 = Instant::now();
@@ -36,6 +46,11 @@ fn main() {
     let symbols: usize = counts.counts().keys().map(|k| k.len()).sum();
     eprintln!(
         "{} MB, {} unique pretokens ({} bytes), count {:.3}s, merge {:.3}s, {} merges",
-        bytes >> 20, counts.len(), symbols, (t1 - t0).as_secs_f64(), (t2 - t1).as_secs_f64(), t.merges.len()
+        bytes >> 20,
+        counts.len(),
+        symbols,
+        (t1 - t0).as_secs_f64(),
+        (t2 - t1).as_secs_f64(),
+        t.merges.len()
     );
 }

@@ -13,7 +13,7 @@ use crate::reader::ChunkReader;
 use crate::special::{Allowed, SpecialTokens};
 
 /// In-memory texts longer than this are cut (at safe points, built-in patterns only) for parallel counting.
-const TASK_BYTES: usize = 1 << 20;
+const TASK_BYTES: usize = 256 << 10;
 
 const MAGIC: &[u8; 8] = b"BPCOUNTS";
 const VERSION: u32 = 1;
@@ -278,27 +278,30 @@ struct Cursor<'a> {
 impl<'a> Cursor<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8]> {
         if self.data.len() - self.pos < n {
-            return Err(Error::Format(
-                "truncated pre-token counts data".to_string(),
-            ));
+            return Err(Error::Format("truncated pre-token counts data".to_string()));
         }
         let s = &self.data[self.pos..self.pos + n];
         self.pos += n;
         Ok(s)
     }
     fn u32(&mut self) -> Result<u32> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
     fn u64(&mut self) -> Result<u64> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
     }
     fn bytes(&mut self) -> Result<&'a [u8]> {
         let n = self.u32()? as usize;
         self.take(n)
     }
     fn string(&mut self) -> Result<String> {
-        String::from_utf8(self.bytes()?.to_vec())
-            .map_err(|_| Error::Format("corrupt pre-token counts: a string is not UTF-8".to_string()))
+        String::from_utf8(self.bytes()?.to_vec()).map_err(|_| {
+            Error::Format("corrupt pre-token counts: a string is not UTF-8".to_string())
+        })
     }
 }
 
@@ -314,7 +317,10 @@ mod tests {
         let b = c.to_bytes();
         assert_eq!(PretokenCounts::from_bytes(&b).unwrap(), c);
         for n in 0..b.len() {
-            assert!(matches!(PretokenCounts::from_bytes(&b[..n]), Err(Error::Format(_))));
+            assert!(matches!(
+                PretokenCounts::from_bytes(&b[..n]),
+                Err(Error::Format(_))
+            ));
         }
         assert_eq!(c.most_common(1), vec![(&b"\xff"[..], 1u64 << 40)]);
     }

@@ -183,7 +183,9 @@ impl PreTokenizer {
         if !self.builtin {
             return None;
         }
-        (lo.max(1)..hi.min(text.len())).rev().find(|&i| self.is_safe_cut(text, i))
+        (lo.max(1)..hi.min(text.len()))
+            .rev()
+            .find(|&i| self.is_safe_cut(text, i))
     }
 
     /// True when `i` (0 < i < len) is a piece boundary of every built-in pattern that does not depend on the text
@@ -285,8 +287,8 @@ mod tests {
     #[test]
     fn safe_cuts_agree_with_the_regex() {
         let alphabet = [
-            " ", " ", "  ", "\n", "\n\n", "\r\n", "\t", "a", "Zy", "1", "234", ".", "'s", "'", "/", "\u{a0}",
-            "\u{3000}", "é", "中文", "\u{301}", "!?", "x", "\u{85}", "\u{2028}", "ǅ",
+            " ", " ", "  ", "\n", "\n\n", "\r\n", "\t", "a", "Zy", "1", "234", ".", "'s", "'", "/",
+            "\u{a0}", "\u{3000}", "é", "中文", "\u{301}", "!?", "x", "\u{85}", "\u{2028}", "ǅ",
         ];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut rnd = move || {

@@ -238,7 +238,12 @@ mod tests {
         .unwrap()
     }
 
-    fn chunks(data: &[u8], target: usize, p: &PreTokenizer, s: &SpecialTokens) -> Result<Vec<String>> {
+    fn chunks(
+        data: &[u8],
+        target: usize,
+        p: &PreTokenizer,
+        s: &SpecialTokens,
+    ) -> Result<Vec<String>> {
         let mut r = ChunkReader::new(data, "mem", target, Utf8Errors::Strict, p, s);
         let mut out = Vec::new();
         while let Some(c) = r.next_chunk()? {
@@ -260,8 +265,13 @@ mod tests {
                 let mut at = 0;
                 for c in &cs[..cs.len() - 1] {
                     at += c.len();
-                    let after_special = ["<|endoftext|>", "<|end|>"].iter().any(|t| text[..at].ends_with(t));
-                    assert!(after_special || p.is_safe_cut(&text, at), "{name} {target} cut at {at}");
+                    let after_special = ["<|endoftext|>", "<|end|>"]
+                        .iter()
+                        .any(|t| text[..at].ends_with(t));
+                    assert!(
+                        after_special || p.is_safe_cut(&text, at),
+                        "{name} {target} cut at {at}"
+                    );
                     assert!(!text[..at].ends_with("<|") && !text[..at].ends_with("<|end"));
                 }
             }
@@ -276,11 +286,24 @@ mod tests {
         data.insert(457, 0xff);
         for target in [1, 7, 64, 1000] {
             let e = chunks(&data, target, &p, &s).unwrap_err();
-            assert_eq!(e, Error::Utf8 { source: "mem".into(), offset: 457 }, "{target}");
+            assert_eq!(
+                e,
+                Error::Utf8 {
+                    source: "mem".into(),
+                    offset: 457
+                },
+                "{target}"
+            );
         }
         // a truncated character at the very end
         let e = chunks("ab é".as_bytes().split_last().unwrap().1, 2, &p, &s).unwrap_err();
-        assert_eq!(e, Error::Utf8 { source: "mem".into(), offset: 3 });
+        assert_eq!(
+            e,
+            Error::Utf8 {
+                source: "mem".into(),
+                offset: 3
+            }
+        );
     }
 
     #[test]
