@@ -160,25 +160,19 @@ impl<'a, R: Read> ChunkReader<'a, R> {
     /// Reads up to `want` more bytes and decodes them into `text`.
     fn fill(&mut self, want: usize) -> Result<()> {
         let start = self.raw.len();
-        self.raw.resize(start + want, 0);
-        let mut got = 0;
-        while got < want {
-            match self.src.read(&mut self.raw[start + got..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    break;
-                }
-                Ok(n) => got += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    return Err(Error::Io {
-                        path: self.source.clone(),
-                        message: e.to_string(),
-                    })
-                }
-            }
+        // `take` + `read_to_end` grows the buffer with the data (a large target does not allocate up front) and
+        // retries interrupted reads.
+        (&mut self.src)
+            .take(want as u64)
+            .read_to_end(&mut self.raw)
+            .map_err(|e| Error::Io {
+                path: self.source.clone(),
+                message: e.to_string(),
+            })?;
+        let got = self.raw.len() - start;
+        if got < want {
+            self.eof = true;
         }
-        self.raw.truncate(start + got);
         self.bytes_read += got as u64;
         self.decode()
     }
