@@ -16,9 +16,12 @@ from ._core import (
     DisallowedSpecialError,
     FormatError,
 )
+from .analysis import Analysis, Compression, Sweep, SweepRow, analyze, truncate, vocab_sweep
 from .catalog import models
+from .compare import Comparison, ComparisonRow, compare
 from .config import SUPPORTED_MODEL_TYPES, ModelConfig
 from .counts import PretokenCounts, count_pretokens
+from .decoder import IncrementalDecoder
 from .embedding import Embedding
 from .flops import FlopsPerToken, flops_per_token
 from .memory import (
@@ -35,18 +38,23 @@ from .memory import (
 )
 from .params import ParameterCount, SafetensorsCount, count_parameters, count_parameters_safetensors
 from .positions import apply_rope, sinusoidal_positions
-from .tokenizer import PATTERNS, Tokenizer, train_bpe
+from .tokenizer import PATTERNS, Tokenizer, pretokenize, train_bpe
 
 __version__ = "0.1.0"
 
 __all__ = [
     "PATTERNS",
     "SUPPORTED_MODEL_TYPES",
+    "Analysis",
     "BytepairError",
+    "Comparison",
+    "ComparisonRow",
+    "Compression",
     "DisallowedSpecialError",
     "Embedding",
     "FlopsPerToken",
     "FormatError",
+    "IncrementalDecoder",
     "KVCacheSpec",
     "LoRASpec",
     "MemoryEstimate",
@@ -54,9 +62,13 @@ __all__ = [
     "ParameterCount",
     "PretokenCounts",
     "SafetensorsCount",
+    "Sweep",
+    "SweepRow",
     "Tokenizer",
     "TrainingSpec",
+    "analyze",
     "apply_rope",
+    "compare",
     "count_parameters",
     "count_parameters_safetensors",
     "count_pretokens",
@@ -66,8 +78,11 @@ __all__ = [
     "kv_cache_bytes",
     "lora_parameters",
     "models",
+    "pretokenize",
     "quantized_tensor_bytes",
     "sinusoidal_positions",
     "train_bpe",
+    "truncate",
+    "vocab_sweep",
     "zero_memory",
 ]

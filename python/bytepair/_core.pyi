@@ -4,6 +4,9 @@ from collections.abc import Callable, Iterable, Sequence
 from os import PathLike
 from typing import final
 
+import numpy as np
+import numpy.typing as npt
+
 __all__ = [
     "PATTERNS",
     "BytepairError",
@@ -11,6 +14,13 @@ __all__ = [
     "Counts",
     "DisallowedSpecialError",
     "FormatError",
+    "dump_bytepair",
+    "dump_tiktoken",
+    "load_bytepair",
+    "load_tiktoken",
+    "parse_tiktoken",
+    "pretokenize",
+    "tiktoken_ranks",
 ]
 
 PATTERNS: dict[str, str]
@@ -33,6 +43,17 @@ class CoreTokenizer:
     def encode_ordinary(self, text: str) -> list[int]: ...
     def encode(self, text: str, allowed_special: list[str] | None, disallowed_special: list[str] | None) -> list[int]: ...
     def encode_bytes(self, data: bytes) -> list[int]: ...
+    def encode_to_numpy(
+        self, text: str, allowed_special: list[str] | None, disallowed_special: list[str] | None
+    ) -> npt.NDArray[np.uint32]: ...
+    def encode_batch_to_numpy(
+        self,
+        texts: Sequence[str],
+        allowed_special: list[str] | None,
+        disallowed_special: list[str] | None,
+        num_threads: int | None = None,
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]: ...
+    def count_tokens(self, text: str) -> int: ...
     def encode_batch(
         self,
         texts: Sequence[str],
@@ -91,3 +112,12 @@ class Counts:
         max_token_length: int | None = None,
         progress: Callable[[int, int], object] | None = None,
     ) -> CoreTokenizer: ...
+
+def pretokenize(text: str, pattern: str, use_regex: bool = False) -> list[str]: ...
+# --- file formats (rust/bytepair-py/src/formats.rs) ---
+def load_bytepair(data: bytes, source: str) -> CoreTokenizer: ...
+def dump_bytepair(tok: CoreTokenizer) -> bytes: ...
+def load_tiktoken(data: bytes, source: str, special_tokens: list[tuple[str, int]], pattern: str) -> CoreTokenizer: ...
+def dump_tiktoken(tok: CoreTokenizer) -> bytes: ...
+def parse_tiktoken(data: bytes, source: str) -> dict[bytes, int]: ...
+def tiktoken_ranks(tok: CoreTokenizer) -> dict[bytes, int]: ...

@@ -8,6 +8,7 @@
 pub mod counts;
 pub mod encode;
 pub mod error;
+pub mod formats;
 pub mod pretokenize;
 pub mod reader;
 pub mod scan;
