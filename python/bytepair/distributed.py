@@ -130,6 +130,20 @@ def _count_batch(
     return {"counts": np.array([core.to_bytes()], dtype=object)}
 
 
+_BLOCK_BYTES = 256 << 20
+
+
+def _default_blocks(ray: Any, files: list[str]) -> int | None:
+    """Blocks of about 256 MB, but at least two per CPU of the cluster (and at most one per file). Every block gives
+    a partial table whose size grows with its distinct pre-tokens, not its bytes: few large blocks keep the merge
+    work small (one block per small file would make it dominate). None (Ray Data's choice) for remote URIs."""
+    if any("://" in f for f in files):
+        return None
+    total = sum(os.stat(f).st_size for f in files)
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    return max(1, min(len(files), max(2 * cpus, math.ceil(total / _BLOCK_BYTES))))
+
+
 def _merge_parts(*parts: Any) -> bytes:
     """Ray task: adds partial tables (Arrow tables with a ``counts`` column, or bytes from a lower level)."""
     blobs: list[bytes] = []
@@ -166,7 +180,8 @@ def count_pretokens_ray(
         errors: ``"strict"`` (invalid UTF-8 raises, naming the file and byte offset) or ``"replace"``.
         text_column: the column of documents in a dataset.
         num_cpus_per_task: CPUs per counting task (the Rust counter uses as many threads).
-        num_blocks: how many blocks to read files into (default: Ray Data's choice); each block is one task.
+        num_blocks: how many blocks to read files into, each one counting task and one partial table (default:
+            blocks of about 256 MB, at least two per CPU, at most one per file).
         fan_in: partial tables added per merge task (the merge tree's branching factor).
 
     Returns:
@@ -192,6 +207,8 @@ def count_pretokens_ray(
         ds = paths_or_dataset
     else:
         files = _expand_paths(paths_or_dataset)  # type: ignore[arg-type]
+        if num_blocks is None:
+            num_blocks = _default_blocks(ray, files)
         ds = ray.data.read_binary_files(files, include_paths=True, override_num_blocks=num_blocks)
     counted = ds.map_batches(
         _count_batch,
