@@ -37,9 +37,8 @@ def progress(done, total):
     if not started:
         started.append(1)
         print("started", flush=True)
-trainer = bp.tokenizer._make_trainer(2_000_000, "cl100k", [], 1, None, None)
-trainer.add_texts(docs)
-trainer.train(progress)
+counts = bp.count_pretokens(docs)
+counts._core.train(2_000_000, [], 1, None, progress)
 """
 
 BATCH = """

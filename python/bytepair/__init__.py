@@ -21,6 +21,7 @@ from .batch import PaddedBatch
 from .catalog import models
 from .compare import Comparison, ComparisonRow, compare
 from .config import SUPPORTED_MODEL_TYPES, ModelConfig
+from .counts import PretokenCounts, count_pretokens
 from .decoder import IncrementalDecoder
 from .embedding import Embedding
 from .flops import FlopsPerToken, flops_per_token
@@ -62,6 +63,7 @@ __all__ = [
     "ModelConfig",
     "PaddedBatch",
     "ParameterCount",
+    "PretokenCounts",
     "SafetensorsCount",
     "Sweep",
     "SweepRow",
@@ -74,6 +76,7 @@ __all__ = [
     "compare",
     "count_parameters",
     "count_parameters_safetensors",
+    "count_pretokens",
     "estimate_memory",
     "flops_per_token",
     "format_bytes",

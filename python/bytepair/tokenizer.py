@@ -7,7 +7,6 @@ for training (DESIGN §3.4).
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -17,8 +16,9 @@ import numpy.typing as npt
 
 from . import _core
 from . import batch as _b
-from ._core import BytepairError, CoreTokenizer, Trainer
+from ._core import BytepairError, CoreTokenizer
 from .batch import PaddedBatch, PaddingArg, SideArg, TokenArg, TruncationArg
+from .counts import PretokenCounts, _progress_bar, count_pretokens
 
 if TYPE_CHECKING:  # pragma: no cover
     import tiktoken
@@ -37,9 +37,6 @@ SpecialSet = Literal["all"] | Collection[str]
 # Marks keyword arguments the caller did not pass (encode_batch_to_numpy is flat unless a padding argument is given).
 _UNSET: Any = object()
 
-# Documents are sent to the Rust counter in batches of about this many bytes (the GIL is released while counting).
-_BATCH_BYTES = 16 << 20
-_BATCH_DOCS = 8192
 # encode_iterable / encode_file work in blocks of about this many characters.
 _STREAM_BLOCK_CHARS = 4 << 20
 
@@ -224,6 +221,8 @@ class Tokenizer:
         max_token_length: int | None = None,
         num_threads: int | None = None,
         progress: bool = False,
+        errors: str = "strict",
+        _chunk_bytes: int | None = None,
     ) -> Tokenizer:
         """Trains a byte-level BPE tokenizer (DESIGN §3.4, the Stanford CS336 rule).
 
@@ -243,7 +242,11 @@ class Tokenizer:
             min_frequency: stop when the best pair occurs fewer times than this.
             max_token_length: never create a token longer than this many bytes.
             num_threads: threads for pre-tokenization and counting (default: all cores).
-            progress: show a progress bar (tqdm when installed) on stderr.
+            progress: show progress bars (tqdm when installed) on stderr: bytes counted, then merges.
+            errors: ``"strict"`` (invalid UTF-8 in a file raises) or ``"replace"`` (invalid bytes count as U+FFFD).
+
+        Files are streamed in chunks (memory grows with the number of distinct pre-tokens, not the corpus size);
+        training equals :func:`bytepair.count_pretokens` followed by :meth:`train_from_counts`.
 
         Returns:
             The trained tokenizer.
@@ -255,9 +258,54 @@ class Tokenizer:
             TypeError: an item of ``data`` that is neither str nor a path (the message gives its index and type).
             KeyboardInterrupt: Ctrl-C stops training promptly.
         """
-        trainer = _make_trainer(vocab_size, pattern, special_tokens, min_frequency, max_token_length, num_threads)
-        _feed(trainer, data, progress)
-        return cls._wrap(_run_trainer(trainer, progress))
+        specials = _check_specials(special_tokens)
+        _check_train_options(vocab_size, specials, min_frequency, max_token_length)
+        counts = count_pretokens(
+            data, pattern=pattern, special_tokens=specials, num_threads=num_threads, progress=progress,
+            errors=errors, _chunk_bytes=_chunk_bytes,
+        )
+        return cls._wrap(_run_training(counts, vocab_size, specials, min_frequency, max_token_length, progress))
+
+    @classmethod
+    def train_from_counts(
+        cls,
+        counts: PretokenCounts,
+        vocab_size: int,
+        *,
+        special_tokens: Sequence[str] | None = None,
+        min_frequency: int = 1,
+        max_token_length: int | None = None,
+        progress: bool = False,
+    ) -> Tokenizer:
+        """Trains from pre-token counts (:func:`bytepair.count_pretokens`), e.g. counted in parts and added up.
+
+        Gives exactly the merges of :meth:`train` on the same data (DESIGN §3.4). The pattern is the one the counts
+        were made with.
+
+        Args:
+            counts: the table.
+            vocab_size: the final number of ids (256 + merges + special tokens).
+            special_tokens: the special tokens in vocab order; ``None`` (default) takes those of ``counts``. They
+                must be the ones the counts were made with (in any order).
+            min_frequency: stop when the best pair occurs fewer times than this.
+            max_token_length: never create a token longer than this many bytes.
+            progress: show a progress bar of merges (tqdm when installed) on stderr.
+
+        Raises:
+            BytepairError: ``vocab_size`` too small, or ``special_tokens`` that differ from those of ``counts``.
+            TypeError: ``counts`` is not a :class:`PretokenCounts`.
+            KeyboardInterrupt: Ctrl-C stops training promptly.
+        """
+        if not isinstance(counts, PretokenCounts):
+            raise TypeError(f"counts must be a PretokenCounts (from bytepair.count_pretokens), got {type(counts).__name__}")
+        specials = counts.special_tokens if special_tokens is None else _check_specials(special_tokens)
+        if sorted(specials) != sorted(counts.special_tokens):
+            raise BytepairError(
+                f"special_tokens {specials!r} differ from the special tokens the counts were made with "
+                f"{counts.special_tokens!r}; pass the same ones (any order) or None"
+            )
+        _check_train_options(vocab_size, specials, min_frequency, max_token_length)
+        return cls._wrap(_run_training(counts, vocab_size, specials, min_frequency, max_token_length, progress))
 
     # ---------------------------------------------------------------------------------------------- construction
     @classmethod
@@ -879,17 +927,11 @@ def _check_texts(texts: object) -> None:
         raise TypeError("texts must be a sequence of str, not a single str (use encode for one text)")
 
 
-def _make_trainer(
-    vocab_size: int,
-    pattern: str,
-    special_tokens: Sequence[str],
-    min_frequency: int,
-    max_token_length: int | None,
-    num_threads: int | None,
-) -> Trainer:
+def _check_train_options(
+    vocab_size: int, specials: Sequence[str], min_frequency: int, max_token_length: int | None
+) -> None:
     if not isinstance(vocab_size, int) or isinstance(vocab_size, bool):
         raise TypeError(f"vocab_size must be an int, got {type(vocab_size).__name__}")
-    specials = _check_specials(special_tokens)
     if vocab_size < 256 + len(specials):
         raise BytepairError(
             f"vocab_size={vocab_size} is too small: it must be at least 256 (one token per byte) + "
@@ -899,93 +941,27 @@ def _make_trainer(
         raise BytepairError(f"min_frequency must be an int >= 1, got {min_frequency!r}")
     if max_token_length is not None and (not isinstance(max_token_length, int) or max_token_length < 1):
         raise BytepairError(f"max_token_length must be None or an int >= 1, got {max_token_length!r}")
-    if num_threads is not None and (not isinstance(num_threads, int) or num_threads < 1):
-        raise BytepairError(f"num_threads must be None or an int >= 1, got {num_threads!r}")
-    return Trainer(vocab_size, _check_pattern(pattern), specials, min_frequency, max_token_length, num_threads)
 
 
-def _add_file(trainer: Trainer, path: os.PathLike[str] | str) -> None:
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"training file not found: {p}")
-    if p.is_dir():
-        raise IsADirectoryError(f"training path is a directory, not a file: {p}")
-    trainer.add_file(os.fspath(p))
-
-
-def _feed(trainer: Trainer, data: object, progress: bool) -> None:
-    if isinstance(data, (str, os.PathLike)):
-        p = Path(data)
-        if not p.exists():
-            raise FileNotFoundError(
-                f"training file not found: {str(data)[:200]!r} (a single str is read as a path; pass a list of str "
-                "to train on text)"
-            )
-        _add_file(trainer, p)
-        return
-    if isinstance(data, (bytes, bytearray)):
-        raise TypeError("data must be a path or an iterable of str documents, not bytes")
-    try:
-        it = iter(data)  # type: ignore[call-overload]
-    except TypeError:
-        raise TypeError(f"data must be a path or an iterable of str, got {type(data).__name__}") from None
-    bar = _progress_bar(progress, "counting", unit="doc")
-    batch: list[str] = []
-    size = 0
-    for i, item in enumerate(it):
-        if isinstance(item, str):
-            batch.append(item)
-            size += len(item)
-            if size >= _BATCH_BYTES or len(batch) >= _BATCH_DOCS:
-                trainer.add_texts(batch)
-                bar.update(len(batch))
-                batch, size = [], 0
-        elif isinstance(item, os.PathLike):
-            _add_file(trainer, item)
-            bar.update(1)
-        else:
-            raise TypeError(
-                f"training data item {i} is of type {type(item).__name__}; expected str (a document) or "
-                "os.PathLike (a file)"
-            )
-    if batch:
-        trainer.add_texts(batch)
-        bar.update(len(batch))
-    bar.close()
-
-
-def _run_trainer(trainer: Trainer, progress: bool) -> CoreTokenizer:
-    bar = _progress_bar(progress, "merging", unit="merge")
+def _run_training(
+    counts: PretokenCounts,
+    vocab_size: int,
+    specials: Sequence[str],
+    min_frequency: int,
+    max_token_length: int | None,
+    progress: bool,
+) -> CoreTokenizer:
+    bar = _progress_bar(progress, "merging", vocab_size - 256 - len(specials), unit="merge")
     last = [0]
 
     def report(done: int, total: int) -> None:
-        bar.total = total
         bar.update(done - last[0])
         last[0] = done
 
-    core = trainer.train(report)
-    bar.close()
-    return core
-
-
-class _NoBar:
-    total: int | None = None
-
-    def update(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def _progress_bar(enabled: bool, desc: str, unit: str) -> Any:
-    if not enabled:
-        return _NoBar()
     try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - tqdm is optional
-        return _NoBar()
-    return tqdm(desc=desc, unit=unit, file=sys.stderr, leave=False)
+        return counts._core.train(vocab_size, list(specials), min_frequency, max_token_length, report)
+    finally:
+        bar.close()
 
 
 def train_bpe(
@@ -1007,10 +983,10 @@ def train_bpe(
     Raises:
         As :meth:`Tokenizer.train`.
     """
-    trainer = _make_trainer(vocab_size, "gpt2", special_tokens, 1, None, None)
-    _add_file(trainer, input_path)
-    core = _run_trainer(trainer, False)
-    return dict(core.vocab()), core.merges()
+    if not isinstance(input_path, (str, os.PathLike)):
+        raise TypeError(f"input_path must be a path, got {type(input_path).__name__}")
+    tok = Tokenizer.train(input_path, vocab_size, pattern="gpt2", special_tokens=special_tokens)
+    return tok.vocab, tok.merges
 
 
 def _iter_docs(paths: Iterable[PathLike]) -> Iterator[str]:  # pragma: no cover - helper for the CLI

@@ -7,10 +7,12 @@
 //! - [`batch`]: padding, truncation and attention masks for model-ready batches.
 //! - [`train`]: the BPE trainer (CS336 tie rule, incremental pair counts).
 pub mod batch;
+pub mod counts;
 pub mod encode;
 pub mod error;
 pub mod formats;
 pub mod pretokenize;
+pub mod reader;
 pub mod scan;
 pub mod special;
 pub mod tokenizer;

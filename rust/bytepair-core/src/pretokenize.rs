@@ -58,8 +58,7 @@ pub struct PreTokenizer {
     regexes: Vec<Regex>,
     /// The hand-written scanner for a built-in pattern (identical pieces, much faster than the regex).
     fast: Option<crate::scan::Kind>,
-    /// True for the built-in patterns: a position right after a `\n` that follows a non-space character and is
-    /// followed by a non-space character is always a piece boundary, so long texts can be cut there.
+    /// True for the built-in patterns, whose pieces allow cuts at the safe points of [`PreTokenizer::is_safe_cut`].
     builtin: bool,
 }
 
@@ -157,35 +156,17 @@ impl PreTokenizer {
         Ok(out)
     }
 
-    /// Cuts `text` into consecutive chunks of about `target` bytes at positions that are piece boundaries for every
-    /// built-in pattern, so that pre-tokenizing each chunk gives the same pieces as the whole text. Custom patterns
-    /// are never cut (one chunk).
+    /// Cuts `text` into consecutive chunks of about `target` bytes at positions where
+    /// [`PreTokenizer::is_safe_cut`] holds, so that pre-tokenizing each chunk gives the same pieces as the whole
+    /// text. Custom patterns are never cut (one chunk).
     pub fn chunks<'t>(&self, text: &'t str, target: usize) -> Vec<&'t str> {
         if !self.builtin || text.len() <= target {
             return vec![text];
         }
-        let bytes = text.as_bytes();
         let mut out = Vec::new();
         let mut start = 0;
         while text.len() - start > target {
-            let mut cut = None;
-            let mut i = start + target;
-            while i < bytes.len() {
-                // cut at i when bytes[i-1] == '\n', bytes[i-2] is not whitespace and bytes[i] is neither whitespace
-                // nor '/' (o200k's punctuation piece `[^\s\p{L}\p{N}]+[\r\n/]*` runs on through newlines and slashes).
-                if bytes[i - 1] == b'\n'
-                    && i >= start + 2
-                    && !is_space_byte(bytes[i - 2])
-                    && !is_space_byte(bytes[i])
-                    && bytes[i] != b'/'
-                    && text.is_char_boundary(i)
-                {
-                    cut = Some(i);
-                    break;
-                }
-                i += 1;
-            }
-            match cut {
+            match (start + target..text.len()).find(|&i| self.is_safe_cut(text, i)) {
                 Some(c) => {
                     out.push(&text[start..c]);
                     start = c;
@@ -196,6 +177,53 @@ impl PreTokenizer {
         out.push(&text[start..]);
         out
     }
+
+    /// The last safe cut in `text[lo..hi]` (see [`PreTokenizer::is_safe_cut`]), searching backwards from `hi`.
+    pub fn last_safe_cut(&self, text: &str, lo: usize, hi: usize) -> Option<usize> {
+        if !self.builtin {
+            return None;
+        }
+        (lo.max(1)..hi.min(text.len()))
+            .rev()
+            .find(|&i| self.is_safe_cut(text, i))
+    }
+
+    /// True when `i` (0 < i < len) is a piece boundary of every built-in pattern that does not depend on the text
+    /// around it: the pieces of `text[..i]` followed by those of `text[i..]` are the pieces of `text`. Always false
+    /// for custom patterns (a custom regex may match across anything).
+    ///
+    /// Two rules, each checked against the three patterns (and differentially tested against the regex):
+    /// - a space `' '` at `i` after a non-whitespace character: no alternative of gpt2, cl100k or o200k matches a
+    ///   non-whitespace character followed by a space, so a piece ends at `i`, and the piece starting at `i` does
+    ///   not look behind;
+    /// - a `'\n'` at `i - 1` between two non-whitespace characters, the one at `i` not `'/'`: the newline is a
+    ///   whitespace run of its own (so `\s++$` at the end of the left part takes exactly it) or ends a punctuation
+    ///   piece (`[\r\n]*` / o200k's `[\r\n/]*` stop at the next non-whitespace, non-`/` character).
+    pub fn is_safe_cut(&self, text: &str, i: usize) -> bool {
+        if !self.builtin || i == 0 || i >= text.len() {
+            return false;
+        }
+        let b = text.as_bytes();
+        if b[i] == b' ' {
+            return char_before(text, i).is_some_and(|c| !c.is_whitespace());
+        }
+        if b[i - 1] == b'\n' && i >= 2 {
+            if b[i].is_ascii_whitespace() || b[i] == b'/' || !text.is_char_boundary(i) {
+                return false;
+            }
+            let after_ok = text[i..].chars().next().is_some_and(|c| !c.is_whitespace());
+            return after_ok && char_before(text, i - 1).is_some_and(|c| !c.is_whitespace());
+        }
+        false
+    }
+}
+
+/// The character that ends at byte `i` of `text`, if `i` is a character boundary.
+fn char_before(text: &str, i: usize) -> Option<char> {
+    if !text.is_char_boundary(i) {
+        return None;
+    }
+    text[..i].chars().next_back()
 }
 
 const MAX_THREAD_SLOTS: usize = 64;
@@ -210,12 +238,6 @@ fn thread_slot() -> usize {
         };
     }
     SLOT.with(|s| *s)
-}
-
-/// Conservative: ASCII whitespace and any non-ASCII byte (which may start or continue a Unicode space such as
-/// U+00A0 or U+3000) count as whitespace, so a cut is never placed next to one.
-fn is_space_byte(b: u8) -> bool {
-    b.is_ascii_whitespace() || b == 0x0b || b >= 0x80
 }
 
 #[cfg(test)]
@@ -258,5 +280,52 @@ mod tests {
             }
             assert_eq!(whole, parts, "{name}");
         }
+    }
+
+    /// Every position where `is_safe_cut` holds splits the text into parts whose pieces (by the regex, the
+    /// reference) concatenate to the pieces of the whole, on random text made of the characters that matter.
+    #[test]
+    fn safe_cuts_agree_with_the_regex() {
+        let alphabet = [
+            " ", " ", "  ", "\n", "\n\n", "\r\n", "\t", "a", "Zy", "1", "234", ".", "'s", "'", "/",
+            "\u{a0}", "\u{3000}", "é", "中文", "\u{301}", "!?", "x", "\u{85}", "\u{2028}", "ǅ",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for name in ["gpt2", "cl100k", "o200k"] {
+            let p = PreTokenizer::new(name).unwrap();
+            let mut cuts = 0;
+            for _ in 0..3000 {
+                let n = (rnd() % 30) as usize;
+                let text: String = (0..n)
+                    .map(|_| alphabet[(rnd() % alphabet.len() as u64) as usize])
+                    .collect();
+                let mut whole = Vec::new();
+                p.split_regex(&text, |x| whole.push(x)).unwrap();
+                for i in 0..=text.len() {
+                    if !p.is_safe_cut(&text, i) {
+                        continue;
+                    }
+                    cuts += 1;
+                    let mut parts = Vec::new();
+                    p.split_regex(&text[..i], |x| parts.push(x)).unwrap();
+                    p.split_regex(&text[i..], |x| parts.push(x)).unwrap();
+                    assert_eq!(whole, parts, "{name}: cut at {i} of {text:?}");
+                }
+            }
+            assert!(cuts > 500, "{name}: only {cuts} cuts tested");
+        }
+    }
+
+    #[test]
+    fn custom_patterns_have_no_safe_cuts() {
+        let p = PreTokenizer::new(r"\w+").unwrap();
+        assert!(!p.is_safe_cut("a b\nc", 1));
+        assert_eq!(p.chunks("a b\nc d", 1), vec!["a b\nc d"]);
     }
 }

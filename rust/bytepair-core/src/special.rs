@@ -104,6 +104,18 @@ impl SpecialTokens {
         ))
     }
 
+    /// Calls `f(start, end)` for each special token in `text` (all of them, leftmost-longest), in order, until `f`
+    /// returns false.
+    pub fn find_iter(&self, text: &str, mut f: impl FnMut(usize, usize) -> bool) {
+        if let Some(ac) = &self.longest {
+            for m in ac.find_iter(text) {
+                if !f(m.start(), m.end()) {
+                    break;
+                }
+            }
+        }
+    }
+
     /// Splits `text` into plain segments and special-token ids. `f` receives `Ok(segment)` for text and
     /// `Err(id)` for a special token, in order. Segments may be empty only when the text is empty.
     ///

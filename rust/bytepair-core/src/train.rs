@@ -1,125 +1,23 @@
-//! Byte-level BPE training.
+//! Byte-level BPE training: the merge loop.
 //!
 //! Rule (DESIGN §3.4, the Stanford CS336 assignment's): ids 0..255 are the single bytes, merges get ids 256.. in
 //! creation order, special tokens follow. Each step merges the pair with the highest count; ties go to the
 //! lexicographically greatest `(bytes_left, bytes_right)`. Pairs never cross a pre-token or a special token.
 //!
-//! Counting pre-tokens is parallel (rayon) and order-independent (sums of 64-bit counts). The merge loop keeps the
-//! pair counts up to date incrementally: only the words that contain the merged pair are touched (an index from
-//! pair to words), and the best pair comes from a max-heap with lazy invalidation: an entry whose count is stale
-//! is re-pushed with the current count when it reaches the top (counts of existing pairs only go down).
+//! The distinct pre-tokens live in one arena of symbols with `prev`/`next` links (a merged pair keeps the left
+//! slot, the right one dies). Each pair has its count and the list of arena positions where it starts (stale
+//! entries are skipped when read). A merge visits only the occurrences of the merged pair, left to right, and
+//! updates the counts of the neighbouring pairs in place: the work of a step is proportional to the number of
+//! distinct pre-tokens containing the pair, whatever their length (a 20 MB pre-token costs nothing per step beyond
+//! its occurrences). The best pair comes from a max-heap with lazy invalidation: counts of existing pairs only go
+//! down, so an entry whose count is stale is re-pushed with the current count when it reaches the top.
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
-use std::rc::Rc;
 
-use rayon::prelude::*;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
+pub use crate::counts::PretokenCounts;
 use crate::error::{Error, Result};
-use crate::pretokenize::PreTokenizer;
-use crate::special::{Allowed, SpecialTokens};
-
-/// Texts longer than this are cut (at safe boundaries, built-in patterns only) for parallel pre-tokenization.
-const CHUNK_BYTES: usize = 1 << 20;
-
-/// Counts of pre-tokens (their UTF-8 bytes), 64-bit.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PretokenCounts {
-    counts: FxHashMap<Vec<u8>, u64>,
-}
-
-impl PretokenCounts {
-    /// An empty table.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Number of distinct pre-tokens.
-    pub fn len(&self) -> usize {
-        self.counts.len()
-    }
-
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.counts.is_empty()
-    }
-
-    /// Total number of pre-tokens counted.
-    pub fn total(&self) -> u64 {
-        self.counts.values().sum()
-    }
-
-    /// The table.
-    pub fn counts(&self) -> &FxHashMap<Vec<u8>, u64> {
-        &self.counts
-    }
-
-    /// Adds `count` occurrences of a pre-token.
-    pub fn add(&mut self, pretoken: &[u8], count: u64) {
-        if let Some(c) = self.counts.get_mut(pretoken) {
-            *c += count;
-        } else {
-            self.counts.insert(pretoken.to_vec(), count);
-        }
-    }
-
-    /// Adds every count of `other`.
-    pub fn merge(&mut self, other: &PretokenCounts) {
-        for (k, v) in &other.counts {
-            self.add(k, *v);
-        }
-    }
-
-    /// Counts the pre-tokens of documents, in parallel on the current rayon pool. Special tokens split documents
-    /// and are not counted.
-    ///
-    /// # Errors
-    /// When a custom pattern's regex engine fails.
-    pub fn add_texts<S: AsRef<str> + Sync>(
-        &mut self,
-        texts: &[S],
-        pretok: &PreTokenizer,
-        specials: &SpecialTokens,
-    ) -> Result<()> {
-        let mut chunks: Vec<&str> = Vec::new();
-        for text in texts {
-            specials.split(text.as_ref(), Allowed::All, |part| {
-                if let Ok(segment) = part {
-                    chunks.extend(pretok.chunks(segment, CHUNK_BYTES));
-                }
-                Ok(())
-            })?;
-        }
-        let partial = chunks
-            .par_iter()
-            .map(|chunk| -> Result<FxHashMap<&[u8], u64>> {
-                let mut m: FxHashMap<&[u8], u64> = FxHashMap::default();
-                pretok.split(chunk, |p| *m.entry(p.as_bytes()).or_insert(0) += 1)?;
-                Ok(m)
-            })
-            .try_reduce(FxHashMap::default, |mut a, b| {
-                if a.len() < b.len() {
-                    return Ok(merge_into(b, a));
-                }
-                a = merge_into(a, b);
-                Ok(a)
-            })?;
-        for (k, v) in partial {
-            self.add(k, v);
-        }
-        Ok(())
-    }
-}
-
-fn merge_into<'a>(
-    mut big: FxHashMap<&'a [u8], u64>,
-    small: FxHashMap<&'a [u8], u64>,
-) -> FxHashMap<&'a [u8], u64> {
-    for (k, v) in small {
-        *big.entry(k).or_insert(0) += v;
-    }
-    big
-}
+use crate::special::SpecialTokens;
 
 /// Training options.
 #[derive(Debug, Clone)]
@@ -143,29 +41,6 @@ pub struct Trained {
     pub merges: Vec<(Vec<u8>, Vec<u8>)>,
     /// Special tokens and their ids.
     pub special_tokens: Vec<(String, u32)>,
-}
-
-#[derive(PartialEq, Eq)]
-struct Entry {
-    count: u64,
-    left: Rc<[u8]>,
-    right: Rc<[u8]>,
-    pair: (u32, u32),
-}
-
-impl Ord for Entry {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.count
-            .cmp(&other.count)
-            .then_with(|| self.left.cmp(&other.left))
-            .then_with(|| self.right.cmp(&other.right))
-    }
-}
-
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
 }
 
 /// Checks the options before any work is done.
@@ -204,13 +79,156 @@ pub fn check_options(opts: &TrainOptions) -> Result<()> {
     Ok(())
 }
 
+/// No link (start or end of a pre-token).
+const NIL: u32 = u32::MAX;
+/// A slot merged into its left neighbour.
+const DEAD: u32 = u32::MAX;
+
+#[inline]
+fn key(a: u32, b: u32) -> u64 {
+    ((a as u64) << 32) | b as u64
+}
+
+/// One symbol of the arena: its token, links to its live neighbours in the same pre-token, and the pre-token.
+#[derive(Clone, Copy)]
+struct Node {
+    sym: u32,
+    next: u32,
+    prev: u32,
+    word: u32,
+}
+
+#[derive(Default)]
+struct PairInfo {
+    count: u64,
+    /// Arena positions where the pair may start (checked when read).
+    at: Vec<u32>,
+}
+
+/// A change to one pair during a merge step, applied to the table once at the end of the step.
+#[derive(Default)]
+struct Delta {
+    add: u64,
+    sub: u64,
+    at: Vec<u32>,
+}
+
+/// A heap entry: the count, the pair, and the first 8 bytes of each side (big-endian, so comparing the numbers
+/// compares the prefixes; equal prefixes fall back to the full bytes).
+#[derive(Clone, Copy)]
+struct Entry {
+    count: u64,
+    left8: u64,
+    right8: u64,
+    pair: u64,
+}
+
+fn prefix8(b: &[u8]) -> u64 {
+    let mut x = [0u8; 8];
+    let n = b.len().min(8);
+    x[..n].copy_from_slice(&b[..n]);
+    u64::from_be_bytes(x)
+}
+
+/// Token bytes, for ties.
+struct Tokens {
+    bytes: Vec<Box<[u8]>>,
+}
+
+impl Tokens {
+    fn get(&self, id: u32) -> &[u8] {
+        &self.bytes[id as usize]
+    }
+
+    /// The §3.4 order: count, then `(bytes_left, bytes_right)`; `Greater` means `x` is merged first.
+    fn cmp(&self, x: &Entry, y: &Entry) -> Ordering {
+        x.count
+            .cmp(&y.count)
+            .then(x.left8.cmp(&y.left8))
+            .then_with(|| {
+                let (xl, yl) = ((x.pair >> 32) as u32, (y.pair >> 32) as u32);
+                if xl == yl {
+                    Ordering::Equal
+                } else {
+                    self.get(xl).cmp(self.get(yl))
+                }
+            })
+            .then(x.right8.cmp(&y.right8))
+            .then_with(|| {
+                let (xr, yr) = (x.pair as u32, y.pair as u32);
+                if xr == yr {
+                    Ordering::Equal
+                } else {
+                    self.get(xr).cmp(self.get(yr))
+                }
+            })
+    }
+}
+
+/// A binary max-heap ordered by [`Tokens::cmp`] (the standard library's needs `Ord` without context).
+struct Heap {
+    v: Vec<Entry>,
+}
+
+impl Heap {
+    fn push(&mut self, e: Entry, t: &Tokens) {
+        self.v.push(e);
+        let mut i = self.v.len() - 1;
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            if t.cmp(&self.v[i], &self.v[parent]) != Ordering::Greater {
+                break;
+            }
+            self.v.swap(i, parent);
+            i = parent;
+        }
+    }
+
+    fn pop(&mut self, t: &Tokens) -> Option<Entry> {
+        let n = self.v.len();
+        if n == 0 {
+            return None;
+        }
+        self.v.swap(0, n - 1);
+        let top = self.v.pop();
+        self.sift_down(0, t);
+        top
+    }
+
+    fn sift_down(&mut self, mut i: usize, t: &Tokens) {
+        let n = self.v.len();
+        loop {
+            let (l, r) = (2 * i + 1, 2 * i + 2);
+            let mut best = i;
+            if l < n && t.cmp(&self.v[l], &self.v[best]) == Ordering::Greater {
+                best = l;
+            }
+            if r < n && t.cmp(&self.v[r], &self.v[best]) == Ordering::Greater {
+                best = r;
+            }
+            if best == i {
+                return;
+            }
+            self.v.swap(i, best);
+            i = best;
+        }
+    }
+
+    fn heapify(&mut self, t: &Tokens) {
+        for i in (0..self.v.len() / 2).rev() {
+            self.sift_down(i, t);
+        }
+    }
+}
+
 /// Learns merges from pre-token counts.
 ///
 /// `progress(done, total)` is called every few merges with the number of merges made and the number wanted;
 /// returning `false` stops training with [`Error::Interrupted`].
 ///
 /// # Errors
-/// As [`check_options`], or [`Error::Interrupted`].
+/// As [`check_options`], [`Error::InvalidArgument`] when the distinct pre-tokens hold 2^32 - 1 bytes or more, or
+/// [`Error::Interrupted`].
 pub fn train(
     counts: &PretokenCounts,
     opts: &TrainOptions,
@@ -219,145 +237,168 @@ pub fn train(
     check_options(opts)?;
     let target_tokens = opts.vocab_size - opts.special_tokens.len();
     let wanted = target_tokens - 256;
+    let max_len = opts.max_token_length.unwrap_or(usize::MAX);
 
     // Token table: id -> bytes, bytes -> id.
-    let mut tokens: Vec<Rc<[u8]>> = (0..=255u8).map(|b| Rc::from(vec![b])).collect();
-    let mut by_bytes: FxHashMap<Rc<[u8]>, u32> = tokens
+    let mut tokens = Tokens {
+        bytes: (0..=255u8).map(|b| vec![b].into_boxed_slice()).collect(),
+    };
+    let mut by_bytes: FxHashMap<Box<[u8]>, u32> = tokens
+        .bytes
         .iter()
         .enumerate()
         .map(|(i, t)| (t.clone(), i as u32))
         .collect();
 
-    // Words in a canonical order (sorted by bytes) so everything downstream is deterministic.
-    let mut entries: Vec<(&Vec<u8>, u64)> = counts
-        .counts
-        .iter()
-        .filter(|(k, _)| k.len() > 1)
-        .map(|(k, v)| (k, *v))
-        .collect();
-    entries.sort_unstable();
-    let mut words: Vec<Vec<u32>> = entries
-        .iter()
-        .map(|(k, _)| k.iter().map(|&b| b as u32).collect())
-        .collect();
-    let freq: Vec<u64> = entries.iter().map(|(_, c)| *c).collect();
-    drop(entries);
-
-    let mut pair_counts: FxHashMap<(u32, u32), u64> = FxHashMap::default();
-    let mut where_: FxHashMap<(u32, u32), Vec<u32>> = FxHashMap::default();
-    for (w, word) in words.iter().enumerate() {
-        for p in word.windows(2) {
-            let pair = (p[0], p[1]);
-            *pair_counts.entry(pair).or_insert(0) += freq[w];
-            let list = where_.entry(pair).or_default();
-            if list.last() != Some(&(w as u32)) {
-                list.push(w as u32);
-            }
+    // The arena: every distinct pre-token of two bytes or more, one after the other.
+    let total: usize = counts
+        .counts()
+        .keys()
+        .filter(|k| k.len() > 1)
+        .map(|k| k.len())
+        .sum();
+    if total >= NIL as usize {
+        return Err(Error::InvalidArgument(format!(
+            "the distinct pre-tokens hold {total} bytes; training handles fewer than {NIL}"
+        )));
+    }
+    let mut nodes: Vec<Node> = Vec::with_capacity(total);
+    let mut freq: Vec<u64> = Vec::new();
+    for (k, &f) in counts.counts() {
+        if k.len() < 2 {
+            continue;
+        }
+        let s = nodes.len() as u32;
+        let w = freq.len() as u32;
+        freq.push(f);
+        let n = k.len() as u32;
+        for (i, &b) in k.iter().enumerate() {
+            let i = i as u32;
+            nodes.push(Node {
+                sym: b as u32,
+                prev: if i == 0 { NIL } else { s + i - 1 },
+                next: if i + 1 == n { NIL } else { s + i + 1 },
+                word: w,
+            });
         }
     }
-    let mut heap: BinaryHeap<Entry> = pair_counts
-        .iter()
-        .map(|(&pair, &count)| Entry {
+
+    let mut pairs: FxHashMap<u64, PairInfo> = FxHashMap::default();
+    for (p, node) in nodes.iter().enumerate() {
+        if node.next != NIL {
+            let e = pairs
+                .entry(key(node.sym, nodes[node.next as usize].sym))
+                .or_default();
+            e.count += freq[node.word as usize];
+            e.at.push(p as u32);
+        }
+    }
+    let entry = |tokens: &Tokens, k: u64, count: u64| -> Option<Entry> {
+        let (l, r) = (tokens.get((k >> 32) as u32), tokens.get(k as u32));
+        (count > 0 && l.len() + r.len() <= max_len).then(|| Entry {
             count,
-            left: tokens[pair.0 as usize].clone(),
-            right: tokens[pair.1 as usize].clone(),
-            pair,
+            left8: prefix8(l),
+            right8: prefix8(r),
+            pair: k,
         })
-        .collect();
+    };
+    let mut heap = Heap {
+        v: pairs
+            .iter()
+            .filter_map(|(&k, e)| entry(&tokens, k, e.count))
+            .collect(),
+    };
+    heap.heapify(&tokens);
 
     let mut merges: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    let mut banned: FxHashSet<(u32, u32)> = FxHashSet::default();
-    let mut touched: Vec<(u32, u32)> = Vec::new();
-    let mut new_word: Vec<u32> = Vec::new();
-    while tokens.len() < target_tokens {
-        let Some(top) = heap.pop() else { break };
-        let current = pair_counts.get(&top.pair).copied().unwrap_or(0);
+    let mut deltas: FxHashMap<u64, Delta> = FxHashMap::default();
+    let mut cand: Vec<(u32, u64)> = Vec::new();
+    while tokens.bytes.len() < target_tokens {
+        let Some(top) = heap.pop(&tokens) else { break };
+        let current = pairs.get(&top.pair).map_or(0, |e| e.count);
         if current != top.count {
             if current > 0 {
-                heap.push(Entry {
-                    count: current,
-                    ..top
-                });
+                heap.push(
+                    Entry {
+                        count: current,
+                        ..top
+                    },
+                    &tokens,
+                );
             }
             continue;
         }
-        if current == 0 || current < opts.min_frequency {
+        if current < opts.min_frequency {
             break;
         }
-        if banned.contains(&top.pair) {
-            continue;
-        }
-        if let Some(max) = opts.max_token_length {
-            if top.left.len() + top.right.len() > max {
-                banned.insert(top.pair);
-                continue;
-            }
-        }
-        let (a, b) = top.pair;
-        let mut joined = top.left.to_vec();
-        joined.extend_from_slice(&top.right);
-        let c = match by_bytes.get(&joined[..]) {
+        let (a, b) = ((top.pair >> 32) as u32, top.pair as u32);
+        let left = tokens.get(a).to_vec();
+        let right = tokens.get(b).to_vec();
+        let joined: Box<[u8]> = [&left[..], &right[..]].concat().into_boxed_slice();
+        let c = match by_bytes.get(&joined) {
             Some(&id) => id,
             None => {
-                let id = tokens.len() as u32;
-                let rc: Rc<[u8]> = Rc::from(joined);
-                tokens.push(rc.clone());
-                by_bytes.insert(rc, id);
+                let id = tokens.bytes.len() as u32;
+                tokens.bytes.push(joined.clone());
+                by_bytes.insert(joined, id);
                 id
             }
         };
-        merges.push((top.left.to_vec(), top.right.to_vec()));
+        merges.push((left, right));
 
-        let mut list = where_.remove(&(a, b)).unwrap_or_default();
-        list.sort_unstable();
-        list.dedup();
-        touched.clear();
-        for &w in &list {
-            let word = &mut words[w as usize];
-            if !word.windows(2).any(|p| p[0] == a && p[1] == b) {
-                continue;
-            }
-            let f = freq[w as usize];
-            for p in word.windows(2) {
-                let e = pair_counts.get_mut(&(p[0], p[1])).expect("pair counted");
-                *e -= f;
-            }
-            new_word.clear();
-            let mut i = 0;
-            while i < word.len() {
-                if i + 1 < word.len() && word[i] == a && word[i + 1] == b {
-                    new_word.push(c);
-                    i += 2;
-                } else {
-                    new_word.push(word[i]);
-                    i += 1;
-                }
-            }
-            std::mem::swap(word, &mut new_word);
-            for p in word.windows(2) {
-                let pair = (p[0], p[1]);
-                *pair_counts.entry(pair).or_insert(0) += f;
-                if pair.0 == c || pair.1 == c {
-                    touched.push(pair);
-                    let l = where_.entry(pair).or_default();
-                    if l.last() != Some(&w) {
-                        l.push(w);
-                    }
-                }
+        let mut at = pairs.remove(&top.pair).map(|e| e.at).unwrap_or_default();
+        at.sort_unstable();
+        // First pass: independent loads (the memory system overlaps them), dropping most stale positions and
+        // fetching each frequency; the second pass then finds its nodes in cache.
+        cand.clear();
+        for &p in &at {
+            let node = nodes[p as usize];
+            if node.sym == a && node.next != NIL {
+                cand.push((p, freq[node.word as usize]));
             }
         }
-        pair_counts.remove(&(a, b));
-        touched.sort_unstable();
-        touched.dedup();
-        for &pair in &touched {
-            let count = pair_counts.get(&pair).copied().unwrap_or(0);
-            if count > 0 {
-                heap.push(Entry {
-                    count,
-                    left: tokens[pair.0 as usize].clone(),
-                    right: tokens[pair.1 as usize].clone(),
-                    pair,
-                });
+        for &(p, f) in &cand {
+            let node = nodes[p as usize];
+            if node.sym != a || node.next == NIL {
+                continue;
+            }
+            let q = node.next;
+            let qn = nodes[q as usize];
+            if qn.sym != b {
+                continue;
+            }
+            let (l, r) = (node.prev, qn.next);
+            if l != NIL {
+                let x = nodes[l as usize].sym;
+                deltas.entry(key(x, a)).or_default().sub += f;
+                let d = deltas.entry(key(x, c)).or_default();
+                d.add += f;
+                d.at.push(l);
+            }
+            if r != NIL {
+                let y = nodes[r as usize].sym;
+                deltas.entry(key(b, y)).or_default().sub += f;
+                let d = deltas.entry(key(c, y)).or_default();
+                d.add += f;
+                d.at.push(p);
+                nodes[r as usize].prev = p;
+            }
+            let n = &mut nodes[p as usize];
+            n.sym = c;
+            n.next = r;
+            nodes[q as usize].sym = DEAD;
+        }
+        for (k, d) in deltas.drain() {
+            if k == top.pair {
+                continue; // every occurrence is gone
+            }
+            let e = pairs.entry(k).or_default();
+            e.count = e.count + d.add - d.sub;
+            e.at.extend_from_slice(&d.at);
+            if d.add > d.sub {
+                if let Some(x) = entry(&tokens, k, e.count) {
+                    heap.push(x, &tokens);
+                }
             }
         }
         if merges.len() % 64 == 0 && !progress(merges.len(), wanted) {
@@ -367,6 +408,7 @@ pub fn train(
     progress(merges.len(), wanted);
 
     let mut vocab: Vec<(u32, Vec<u8>)> = tokens
+        .bytes
         .iter()
         .enumerate()
         .map(|(i, t)| (i as u32, t.to_vec()))

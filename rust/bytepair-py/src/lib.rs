@@ -4,16 +4,20 @@
 //! Python objects are built afterwards. Core errors map once onto the exception hierarchy below.
 use std::borrow::Cow;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use bytepair_core::batch::{self, BatchOptions, Padded, Padding, Side};
 use bytepair_core::pretokenize::PreTokenizer;
+use bytepair_core::reader::{ChunkReader, Utf8Errors, DEFAULT_CHUNK_BYTES};
 use bytepair_core::special::SpecialTokens;
 use bytepair_core::train::{self, PretokenCounts, TrainOptions};
 use bytepair_core::{Allowed, Error, Tokenizer};
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::create_exception;
-use pyo3::exceptions::{PyKeyboardInterrupt, PyOSError, PyTypeError, PyValueError};
+use pyo3::exceptions::{
+    PyFileNotFoundError, PyKeyboardInterrupt, PyOSError, PyTypeError, PyValueError,
+};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
@@ -591,28 +595,367 @@ impl PyTokenizer {
     }
 }
 
-/// Accumulates pre-token counts from texts and files, then learns merges.
-#[pyclass(module = "bytepair._core", name = "Trainer")]
-struct PyTrainer {
-    counts: PretokenCounts,
+/// Documents taken from a Python iterable per batch (counted on a worker thread while the next batch is read).
+const ITER_BATCH_BYTES: usize = 8 << 20;
+const ITER_BATCH_DOCS: usize = 4096;
+
+type Pool = Option<Arc<rayon::ThreadPool>>;
+
+/// A rayon pool of `n` threads, or `None` for the global pool.
+fn make_pool(num_threads: Option<usize>) -> PyResult<Pool> {
+    match num_threads {
+        None => Ok(None),
+        Some(0) => Err(BytepairError::new_err("num_threads must be at least 1")),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .map(|p| Some(Arc::new(p)))
+            .map_err(|e| BytepairError::new_err(format!("cannot start {n} threads: {e}"))),
+    }
+}
+
+fn run_in<T: Send>(pool: &Pool, f: impl FnOnce() -> T + Send) -> T {
+    match pool {
+        None => f(),
+        Some(p) => p.install(f),
+    }
+}
+
+/// Checks for Ctrl-C and calls `progress(n)` (if any), with the GIL.
+fn report(py: Python<'_>, progress: &Option<Py<PyAny>>, n: u64) -> PyResult<()> {
+    py.check_signals()?;
+    if let Some(cb) = progress {
+        cb.call1(py, (n,))?;
+    }
+    Ok(())
+}
+
+/// How texts are counted: the pre-tokenizer, special tokens, thread pool and file-reading options.
+struct CountConfig {
     pretok: PreTokenizer,
     specials: SpecialTokens,
-    opts: TrainOptions,
-    num_threads: Option<usize>,
+    pool: Pool,
+    errors: Utf8Errors,
+    chunk_bytes: usize,
+}
+
+/// Streams one file into `counts`, GIL released, calling `progress(bytes)` after each chunk with the GIL (which
+/// also checks for Ctrl-C).
+fn count_file(
+    py: Python<'_>,
+    counts: &mut PretokenCounts,
+    cfg: &CountConfig,
+    path: PathBuf,
+    progress: &Option<Py<PyAny>>,
+) -> PyResult<()> {
+    let shown = path.display().to_string();
+    let file = std::fs::File::open(&path).map_err(|e| {
+        let message = format!("{shown}: {e}");
+        match e.kind() {
+            std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(message),
+            _ => PyOSError::new_err(message),
+        }
+    })?;
+    let mut reader = ChunkReader::new(
+        file,
+        shown,
+        cfg.chunk_bytes,
+        cfg.errors,
+        &cfg.pretok,
+        &cfg.specials,
+    );
+    let mut failure: Option<PyErr> = None;
+    let mut last = 0u64;
+    let result = py.detach(|| {
+        let mut on_chunk = |read: u64| -> bool {
+            let delta = read - last;
+            last = read;
+            Python::attach(|py| match report(py, progress, delta) {
+                Ok(()) => true,
+                Err(e) => {
+                    failure = Some(e);
+                    false
+                }
+            })
+        };
+        run_in(&cfg.pool, || {
+            counts.add_reader(&mut reader, &cfg.pretok, &cfg.specials, &mut on_chunk)
+        })
+    });
+    match result {
+        Ok(()) => Ok(()),
+        Err(Error::Interrupted) => {
+            Err(failure.unwrap_or_else(|| PyKeyboardInterrupt::new_err("counting interrupted")))
+        }
+        Err(e) => Err(to_py(e)),
+    }
+}
+
+/// Pre-token counts being accumulated from texts and files (streamed), and training from them.
+#[pyclass(module = "bytepair._core", name = "Counts")]
+struct PyCounts {
+    counts: PretokenCounts,
+    cfg: CountConfig,
+}
+
+impl PyCounts {
+    fn build(
+        counts: PretokenCounts,
+        num_threads: Option<usize>,
+        errors: &str,
+        chunk_bytes: Option<usize>,
+    ) -> PyResult<Self> {
+        let pretok = PreTokenizer::new(counts.pattern()).map_err(to_py)?;
+        let specials = SpecialTokens::new(
+            counts
+                .special_tokens()
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.clone(), i as u32))
+                .collect(),
+        )
+        .map_err(to_py)?;
+        let errors = match errors {
+            "strict" => Utf8Errors::Strict,
+            "replace" => Utf8Errors::Replace,
+            other => {
+                return Err(BytepairError::new_err(format!(
+                    "errors must be 'strict' or 'replace', got {other:?}"
+                )))
+            }
+        };
+        if chunk_bytes == Some(0) {
+            return Err(BytepairError::new_err("chunk_bytes must be at least 1"));
+        }
+        Ok(Self {
+            counts,
+            cfg: CountConfig {
+                pretok,
+                specials,
+                pool: make_pool(num_threads)?,
+                errors,
+                chunk_bytes: chunk_bytes.unwrap_or(DEFAULT_CHUNK_BYTES),
+            },
+        })
+    }
+}
+
+type Job<'s> = std::thread::ScopedJoinHandle<'s, (&'s mut PretokenCounts, Result<(), Error>, u64)>;
+
+/// Waits (GIL released) for the batch being counted, puts the counts back in `slot`, reports its bytes.
+fn wait_job<'s>(
+    py: Python<'_>,
+    job: &mut Option<Job<'s>>,
+    slot: &mut Option<&'s mut PretokenCounts>,
+    progress: &Option<Py<PyAny>>,
+) -> PyResult<()> {
+    if let Some(h) = job.take() {
+        let (c, r, n) = py
+            .detach(|| h.join())
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        *slot = Some(c);
+        r.map_err(to_py)?;
+        report(py, progress, n)?;
+    }
+    Ok(())
 }
 
 #[pymethods]
-impl PyTrainer {
+impl PyCounts {
     #[new]
-    #[pyo3(signature = (vocab_size, pattern, special_tokens, min_frequency=1, max_token_length=None, num_threads=None))]
+    #[pyo3(signature = (pattern, special_tokens, num_threads=None, errors="strict", chunk_bytes=None))]
     fn new(
-        vocab_size: usize,
         pattern: &str,
+        special_tokens: Vec<String>,
+        num_threads: Option<usize>,
+        errors: &str,
+        chunk_bytes: Option<usize>,
+    ) -> PyResult<Self> {
+        let pattern = bytepair_core::pretokenize::resolve_pattern(pattern).to_string();
+        Self::build(
+            PretokenCounts::with_config(&pattern, special_tokens),
+            num_threads,
+            errors,
+            chunk_bytes,
+        )
+    }
+
+    /// Counts the pre-tokens of a batch of documents (a list of str) with the GIL released.
+    fn add_texts(&mut self, py: Python<'_>, texts: &Bound<'_, PyAny>) -> PyResult<()> {
+        let texts = texts_of(texts)?;
+        let (counts, cfg) = (&mut self.counts, &self.cfg);
+        py.detach(|| {
+            run_in(&cfg.pool, || {
+                counts.add_texts(&texts, &cfg.pretok, &cfg.specials)
+            })
+        })
+        .map_err(to_py)
+    }
+
+    /// Streams a UTF-8 file into the counts (the file is one document; special tokens split it). Memory stays
+    /// bounded by the chunk size (and the longest stretch without a safe cut). `progress(n)` gets the bytes read
+    /// since the last call.
+    #[pyo3(signature = (path, progress=None))]
+    fn add_file(
+        &mut self,
+        py: Python<'_>,
+        path: PathBuf,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<()> {
+        count_file(py, &mut self.counts, &self.cfg, path, &progress)
+    }
+
+    /// Counts an iterable of documents (str) and files (os.PathLike). Documents are taken in batches; each batch
+    /// is counted on a worker thread (GIL released) while the next one is read from Python. `progress(n)` gets the
+    /// bytes counted since the last call.
+    #[pyo3(signature = (data, progress=None))]
+    fn add_iterable(
+        &mut self,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<()> {
+        let iter = data.try_iter()?;
+        let os = py.import("os")?;
+        let path_like = os.getattr("PathLike")?;
+        let fspath = os.getattr("fspath")?;
+        let (counts, cfg) = (&mut self.counts, &self.cfg);
+        std::thread::scope(|scope| -> PyResult<()> {
+            let mut slot: Option<&mut PretokenCounts> = Some(counts);
+            let mut job: Option<Job<'_>> = None;
+            let mut batch: Vec<String> = Vec::new();
+            let mut size = 0usize;
+            for (i, item) in iter.enumerate() {
+                let item = item?;
+                if let Ok(s) = item.cast::<PyString>() {
+                    let t = text_of(s)?.into_owned();
+                    size += t.len();
+                    batch.push(t);
+                    if size >= ITER_BATCH_BYTES || batch.len() >= ITER_BATCH_DOCS {
+                        wait_job(py, &mut job, &mut slot, &progress)?;
+                        let c = slot.take().expect("counts are back from the last batch");
+                        let docs = std::mem::take(&mut batch);
+                        let n = std::mem::take(&mut size) as u64;
+                        job = Some(scope.spawn(move || {
+                            let r = run_in(&cfg.pool, || {
+                                c.add_texts(&docs, &cfg.pretok, &cfg.specials)
+                            });
+                            (c, r, n)
+                        }));
+                    }
+                } else if item.is_instance(&path_like)? {
+                    let path: PathBuf = fspath.call1((&item,))?.extract()?;
+                    wait_job(py, &mut job, &mut slot, &progress)?;
+                    let c = slot.as_deref_mut().expect("counts are back");
+                    count_file(py, c, cfg, path, &progress)?;
+                } else {
+                    return Err(PyTypeError::new_err(format!(
+                        "training data item {i} is of type {}; expected str (a document) or os.PathLike (a file)",
+                        item.get_type().name()?
+                    )));
+                }
+            }
+            wait_job(py, &mut job, &mut slot, &progress)?;
+            if !batch.is_empty() {
+                let c = slot.take().expect("counts are back");
+                let n = size as u64;
+                py.detach(|| {
+                    run_in(&cfg.pool, || {
+                        c.add_texts(&batch, &cfg.pretok, &cfg.specials)
+                    })
+                })
+                .map_err(to_py)?;
+                report(py, &progress, n)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Adds the counts of `other` (same pattern and special tokens, else BytepairError).
+    fn merge(&mut self, other: &PyCounts) -> PyResult<()> {
+        self.counts.merge(&other.counts).map_err(to_py)
+    }
+
+    /// A copy of the table (for `a + b`).
+    fn copy(&self) -> PyResult<Self> {
+        Self::build(self.counts.clone(), None, "strict", None)
+    }
+
+    fn __len__(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// Total number of pre-tokens counted.
+    #[getter]
+    fn total(&self) -> u64 {
+        self.counts.total()
+    }
+
+    /// The pattern (regex) the counts were made with.
+    #[getter]
+    fn pattern(&self) -> &str {
+        self.counts.pattern()
+    }
+
+    /// The special tokens the texts were split at.
+    #[getter]
+    fn special_tokens(&self) -> Vec<String> {
+        self.counts.special_tokens().to_vec()
+    }
+
+    /// The `n` most frequent pre-tokens as `[(bytes, count)]`, most frequent first (ties by bytes).
+    fn most_common<'py>(&self, py: Python<'py>, n: usize) -> PyResult<Bound<'py, PyList>> {
+        let items: Vec<(Bound<'py, PyBytes>, u64)> = self
+            .counts
+            .most_common(n)
+            .into_iter()
+            .map(|(b, c)| (PyBytes::new(py, b), c))
+            .collect();
+        PyList::new(py, items)
+    }
+
+    /// Every entry as `[(bytes, count)]` (unordered).
+    fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let items: Vec<(Bound<'py, PyBytes>, u64)> = self
+            .counts
+            .counts()
+            .iter()
+            .map(|(b, c)| (PyBytes::new(py, b), *c))
+            .collect();
+        PyList::new(py, items)
+    }
+
+    /// The serialized table (versioned binary format).
+    fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        let b = py.detach(|| self.counts.to_bytes());
+        PyBytes::new(py, &b)
+    }
+
+    /// Reads what `to_bytes` wrote; FormatError when corrupt.
+    #[staticmethod]
+    fn from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<Self> {
+        let counts = py
+            .detach(|| PretokenCounts::from_bytes(data))
+            .map_err(to_py)?;
+        Self::build(counts, None, "strict", None)
+    }
+
+    fn __eq__(&self, other: &PyCounts) -> bool {
+        self.counts == other.counts
+    }
+
+    /// Learns the merges and returns the tokenizer. `progress(done, total)` is called from time to time (with the
+    /// GIL); Ctrl-C raises KeyboardInterrupt promptly.
+    #[pyo3(signature = (vocab_size, special_tokens, min_frequency=1, max_token_length=None, progress=None))]
+    fn train(
+        &self,
+        py: Python<'_>,
+        vocab_size: usize,
         special_tokens: Vec<String>,
         min_frequency: u64,
         max_token_length: Option<usize>,
-        num_threads: Option<usize>,
-    ) -> PyResult<Self> {
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<PyTokenizer> {
         let opts = TrainOptions {
             vocab_size,
             special_tokens,
@@ -620,77 +963,9 @@ impl PyTrainer {
             max_token_length,
         };
         train::check_options(&opts).map_err(to_py)?;
-        if num_threads == Some(0) {
-            return Err(BytepairError::new_err("num_threads must be at least 1"));
-        }
-        let pretok = PreTokenizer::new(pattern).map_err(to_py)?;
-        let specials = SpecialTokens::new(
-            opts.special_tokens
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (t.clone(), i as u32))
-                .collect(),
-        )
-        .map_err(to_py)?;
-        Ok(Self {
-            counts: PretokenCounts::new(),
-            pretok,
-            specials,
-            opts,
-            num_threads,
-        })
-    }
-
-    /// Counts the pre-tokens of a batch of documents (a list of str) with the GIL released.
-    fn add_texts(&mut self, py: Python<'_>, texts: &Bound<'_, PyAny>) -> PyResult<()> {
-        let texts = texts_of(texts)?;
-        let (counts, pretok, specials, n) = (
-            &mut self.counts,
-            &self.pretok,
-            &self.specials,
-            self.num_threads,
-        );
-        py.detach(|| with_threads(n, || counts.add_texts(&texts, pretok, specials)))?
-            .map_err(to_py)
-    }
-
-    /// Reads a UTF-8 file and counts its pre-tokens (the file is one document; special tokens split it).
-    fn add_file(&mut self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
-        let (counts, pretok, specials, n) = (
-            &mut self.counts,
-            &self.pretok,
-            &self.specials,
-            self.num_threads,
-        );
-        py.detach(|| -> Result<(), Error> {
-            let shown = path.display().to_string();
-            let data = std::fs::read(&path).map_err(|e| Error::Io {
-                path: shown.clone(),
-                message: e.to_string(),
-            })?;
-            let text = String::from_utf8(data).map_err(|e| Error::Utf8 {
-                source: shown,
-                offset: e.utf8_error().valid_up_to() as u64,
-            })?;
-            with_threads(n, || counts.add_texts(&[text], pretok, specials))
-                .map_err(|e| Error::InvalidArgument(e.to_string()))?
-        })
-        .map_err(to_py)
-    }
-
-    /// Number of distinct pre-tokens counted so far.
-    #[getter]
-    fn num_pretokens(&self) -> usize {
-        self.counts.len()
-    }
-
-    /// Learns the merges and returns the tokenizer. `progress(done, total)` is called from time to time (with the
-    /// GIL); Ctrl-C raises KeyboardInterrupt promptly.
-    #[pyo3(signature = (progress=None))]
-    fn train(&self, py: Python<'_>, progress: Option<Py<PyAny>>) -> PyResult<PyTokenizer> {
         let mut callback_error: Option<PyErr> = None;
         let trained = py.detach(|| {
-            let mut report = |done: usize, total: usize| -> bool {
+            let mut on_merges = |done: usize, total: usize| -> bool {
                 Python::attach(|py| {
                     if let Err(e) = py.check_signals() {
                         callback_error = Some(e);
@@ -705,7 +980,7 @@ impl PyTrainer {
                     true
                 })
             };
-            train::train(&self.counts, &self.opts, &mut report)
+            train::train(&self.counts, &opts, &mut on_merges)
         });
         let trained = match trained {
             Ok(t) => t,
@@ -715,7 +990,7 @@ impl PyTrainer {
             }
             Err(e) => return Err(to_py(e)),
         };
-        let pattern = self.pretok.pattern().to_string();
+        let pattern = self.counts.pattern().to_string();
         let inner = py
             .detach(move || {
                 Tokenizer::from_vocab_merges(
@@ -764,7 +1039,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     )?;
     m.add("FormatError", py.get_type::<FormatError>())?;
     m.add_class::<PyTokenizer>()?;
-    m.add_class::<PyTrainer>()?;
+    m.add_class::<PyCounts>()?;
     m.add_function(wrap_pyfunction!(pretokenize, m)?)?;
     let patterns = PyDict::new(py);
     for (name, pat) in bytepair_core::pretokenize::BUILTIN_PATTERNS {

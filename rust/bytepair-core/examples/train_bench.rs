@@ -1,0 +1,56 @@
+//! Times the phases of training on files: `cargo run --release --example train_bench -- VOCAB FILES...`
+use std::time::Instant;
+
+use bytepair_core::pretokenize::PreTokenizer;
+use bytepair_core::special::SpecialTokens;
+use bytepair_core::train::{train, PretokenCounts, TrainOptions};
+
+/// CPU time of this thread in seconds (utime + stime from /proc, 10 ms resolution).
+fn thread_cpu() -> f64 {
+    let s = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    let f: Vec<&str> = s
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let t: f64 = f.get(11).and_then(|x| x.parse().ok()).unwrap_or(0.0)
+        + f.get(12).and_then(|x| x.parse().ok()).unwrap_or(0.0);
+    t / 100.0
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let vocab_size: usize = args[0].parse().expect("vocab size");
+    let pretok = PreTokenizer::new("cl100k").unwrap();
+    let specials = SpecialTokens::new(vec![]).unwrap();
+    let t0 = Instant::now();
+    let mut counts = PretokenCounts::new();
+    let mut bytes = 0usize;
+    for f in &args[1..] {
+        let text = std::fs::read_to_string(f).unwrap();
+        bytes += text.len();
+        counts.add_texts(&[text], &pretok, &specials).unwrap();
+    }
+    let t1 = Instant::now();
+    let opts = TrainOptions {
+        vocab_size,
+        special_tokens: vec![],
+        min_frequency: 1,
+        max_token_length: None,
+    };
+    let c1 = thread_cpu();
+    let t = train(&counts, &opts, &mut |_, _| true).unwrap();
+    let t2 = Instant::now();
+    eprintln!("merge cpu {:.2}s", thread_cpu() - c1);
+    let symbols: usize = counts.counts().keys().map(|k| k.len()).sum();
+    eprintln!(
+        "{} MB, {} unique pretokens ({} bytes), count {:.3}s, merge {:.3}s, {} merges",
+        bytes >> 20,
+        counts.len(),
+        symbols,
+        (t1 - t0).as_secs_f64(),
+        (t2 - t1).as_secs_f64(),
+        t.merges.len()
+    );
+}
