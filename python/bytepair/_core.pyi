@@ -90,4 +90,5 @@ class Counts:
         min_frequency: int = 1,
         max_token_length: int | None = None,
         progress: Callable[[int, int], object] | None = None,
+        consume: bool = False,
     ) -> CoreTokenizer: ...
