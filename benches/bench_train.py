@@ -1,8 +1,8 @@
 """Training benchmark: bytepair beside rustbpe, Hugging Face tokenizers and bpeasy (issue 4, DESIGN §7).
 
-Each measurement runs in a fresh Python process; the parent reads the child's peak RSS and CPU time from
-``os.wait4`` and the child reports the wall time of the training call (reading the corpus included, imports
-excluded). Corpora: ``../shared/corpus/en``, ``multi`` and the Python-stdlib code corpus that
+Each measurement runs in a fresh Python process; the parent reads the child's CPU time from ``os.wait4``, and the
+child reports the wall time of the training call (reading the corpus included, imports excluded) and its own peak
+RSS (``VmHWM``; the ``ru_maxrss`` a parent sees also counts the parent's RSS at spawn time). Corpora: ``../shared/corpus/en``, ``multi`` and the Python-stdlib code corpus that
 ``../shared/corpus/make_code_corpus.sh`` writes (into /tmp), at vocab 8,192 and 32,768, all with the cl100k
 pre-tokenization pattern; then the scaling run, ``en`` concatenated 20 times into one file in /tmp.
 
@@ -86,7 +86,13 @@ elif tool == "bpeasy":
     n = len(ranks)
 else:
     raise SystemExit(f"unknown tool {tool}")
-print(json.dumps({"seconds": time.perf_counter() - t0, "n_vocab": n}))
+seconds = time.perf_counter() - t0
+hwm = None
+try:  # this process's own peak (ru_maxrss seen by the parent also counts the parent's RSS at spawn time)
+    hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    pass
+print(json.dumps({"seconds": seconds, "n_vocab": n, "hwm_kb": hwm}))
 '''
 
 
@@ -109,7 +115,10 @@ def _measure_once(tool: str, vocab: int, files: list[Path]) -> dict[str, float]:
     if proc.returncode != 0:
         raise RuntimeError(f"{tool} failed (exit {proc.returncode}):\n{err[-2000:]}")
     info = json.loads(out.strip().splitlines()[-1])
-    rss = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+    if info.get("hwm_kb"):
+        rss = info["hwm_kb"] * 1024  # Linux: the child's own VmHWM
+    else:
+        rss = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
     return {"seconds": info["seconds"], "cpu": usage.ru_utime + usage.ru_stime, "rss": rss, "n_vocab": info["n_vocab"]}
 
 
@@ -262,7 +271,8 @@ def write_results(rows: list[dict], scaling: list[dict], patho: list[dict], args
         ),
         (
             "Each cell is its own process: seconds = wall time of reading the corpus and training (imports excluded; "
-            f"best of {args.repeat}), CPU = user + system time of the whole process, RSS = its peak resident memory. "
+            f"best of {args.repeat}), CPU = user + system time of the whole process, RSS = its peak resident memory "
+            "(VmHWM). "
             "cl100k pre-tokenization everywhere; bytepair reads the files (streamed), the peers get documents of "
             "~64 KB."
         ),

@@ -377,6 +377,10 @@ fn train_from<C: Borrow<PretokenCounts>>(
 
     let mut merges: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut deltas: FxHashMap<u64, Delta> = FxHashMap::default();
+    let (mut left_f, mut right_f) = (vec![0u64; target_tokens], vec![0u64; target_tokens]);
+    // (neighbour token, position) of the pairs a step creates, left and right of the merged pair.
+    let mut new_left: Vec<(u32, u32)> = Vec::new();
+    let mut new_right: Vec<(u32, u32)> = Vec::new();
     let mut cand: Vec<(u32, u64)> = Vec::new();
     let mut at: Vec<u32> = Vec::new();
     while tokens.bytes.len() < target_tokens {
@@ -438,25 +442,44 @@ fn train_from<C: Borrow<PretokenCounts>>(
                 continue;
             }
             let (l, r) = (node.prev, qn.next);
+            // (x, a) loses f and (x, c) gains f for the left neighbour x; (b, y) and (c, y) likewise on the right.
+            // Summed per neighbour in dense arrays here, turned into per-pair changes once per step below.
             if l != NIL {
                 let x = nodes[l as usize].sym;
-                deltas.entry(key(x, a)).or_default().sub += f;
-                let d = deltas.entry(key(x, c)).or_default();
-                d.add += f;
-                d.at.push(l);
+                left_f[x as usize] += f;
+                new_left.push((x, l));
             }
             if r != NIL {
                 let y = nodes[r as usize].sym;
-                deltas.entry(key(b, y)).or_default().sub += f;
-                let d = deltas.entry(key(c, y)).or_default();
-                d.add += f;
-                d.at.push(p);
+                right_f[y as usize] += f;
+                new_right.push((y, p));
                 nodes[r as usize].prev = p;
             }
             let n = &mut nodes[p as usize];
             n.sym = c;
             n.next = r;
             nodes[q as usize].sym = DEAD;
+        }
+        for (side, list) in [(0, &mut new_left), (1, &mut new_right)] {
+            list.sort_unstable();
+            let sums = if side == 0 { &mut left_f } else { &mut right_f };
+            let mut i = 0;
+            while i < list.len() {
+                let x = list[i].0;
+                let j = i + list[i..].partition_point(|&(y, _)| y == x);
+                let w = std::mem::take(&mut sums[x as usize]);
+                let (gone, new) = if side == 0 {
+                    (key(x, a), key(x, c))
+                } else {
+                    (key(b, x), key(c, x))
+                };
+                deltas.entry(gone).or_default().sub += w;
+                let d = deltas.entry(new).or_default();
+                d.add += w;
+                list[i..j].iter().for_each(|&(_, pos)| d.at.push(pos));
+                i = j;
+            }
+            list.clear();
         }
         for (k, d) in deltas.drain() {
             if k == top.pair {
