@@ -266,3 +266,16 @@ def test_inputs_not_modified(tmp_path):
     got_merges.clear()
     got_specials["<|x|>"] = 1
     assert tok.vocab[0] == b"\x00" and tok.merges == merges_before and tok.special_tokens == special_dict_before
+
+
+def test_special_token_id_that_collides_with_a_regular_token():
+    vocab = {i: bytes([i]) for i in range(256)}
+    with pytest.raises(bp.BytepairError, match=r"special token '<\|x\|>' has id 97, which the vocab already uses"):
+        bp.Tokenizer(vocab, [], special_tokens={"<|x|>": 97})
+    with pytest.raises(bp.BytepairError, match="has id 97, which is the id of the regular token"):
+        bp.Tokenizer(vocab, [], special_tokens={"a": 97})
+    # given as a list, a special token whose text is also a regular token gets an id of its own
+    tok = bp.Tokenizer(vocab, [], special_tokens=["a"])
+    assert tok.special_tokens == {"a": 256}
+    assert tok.encode("a", allowed_special="all") == [256]
+    assert tok.encode_ordinary("a") == [97]

@@ -13,7 +13,8 @@ from strategies import any_text, lone_surrogate_text, replace_surrogates, text_w
 @given(text=st.text())
 def test_decode_encode_text(enc_tok, text):
     _, tok = enc_tok
-    assert tok.decode(tok.encode(text)) == text
+    # (hypothesis also draws string constants from the code, such as "<|endoftext|>": plain text here)
+    assert tok.decode(tok.encode(text, disallowed_special=())) == text
     assert tok.decode(tok.encode_ordinary(text)) == text
 
 

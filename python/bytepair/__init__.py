@@ -16,11 +16,16 @@ from ._core import (
     DisallowedSpecialError,
     FormatError,
 )
+from .analysis import Analysis, Compression, Sweep, SweepRow, analyze, truncate, vocab_sweep
+from .batch import PaddedBatch
 from .catalog import models
+from .compare import Comparison, ComparisonRow, compare
 from .config import SUPPORTED_MODEL_TYPES, ModelConfig
 from .counts import PretokenCounts, count_pretokens
+from .decoder import IncrementalDecoder
 from .embedding import Embedding
 from .flops import FlopsPerToken, flops_per_token
+from .masks import causal_mask, combine_masks
 from .memory import (
     KVCacheSpec,
     LoRASpec,
@@ -35,28 +40,40 @@ from .memory import (
 )
 from .params import ParameterCount, SafetensorsCount, count_parameters, count_parameters_safetensors
 from .positions import apply_rope, sinusoidal_positions
-from .tokenizer import PATTERNS, Tokenizer, train_bpe
+from .tokenizer import PATTERNS, Tokenizer, pretokenize, train_bpe
 
 __version__ = "0.1.0"
 
 __all__ = [
     "PATTERNS",
     "SUPPORTED_MODEL_TYPES",
+    "Analysis",
     "BytepairError",
+    "Comparison",
+    "ComparisonRow",
+    "Compression",
     "DisallowedSpecialError",
     "Embedding",
     "FlopsPerToken",
     "FormatError",
+    "IncrementalDecoder",
     "KVCacheSpec",
     "LoRASpec",
     "MemoryEstimate",
     "ModelConfig",
+    "PaddedBatch",
     "ParameterCount",
     "PretokenCounts",
     "SafetensorsCount",
+    "Sweep",
+    "SweepRow",
     "Tokenizer",
     "TrainingSpec",
+    "analyze",
     "apply_rope",
+    "causal_mask",
+    "combine_masks",
+    "compare",
     "count_parameters",
     "count_parameters_safetensors",
     "count_pretokens",
@@ -66,8 +83,11 @@ __all__ = [
     "kv_cache_bytes",
     "lora_parameters",
     "models",
+    "pretokenize",
     "quantized_tensor_bytes",
     "sinusoidal_positions",
     "train_bpe",
+    "truncate",
+    "vocab_sweep",
     "zero_memory",
 ]

@@ -2,7 +2,10 @@
 
 from collections.abc import Callable, Iterable, Sequence
 from os import PathLike
-from typing import final
+from typing import Any, final
+
+import numpy as np
+import numpy.typing as npt
 
 __all__ = [
     "PATTERNS",
@@ -11,6 +14,13 @@ __all__ = [
     "Counts",
     "DisallowedSpecialError",
     "FormatError",
+    "dump_bytepair",
+    "dump_tiktoken",
+    "load_bytepair",
+    "load_tiktoken",
+    "parse_tiktoken",
+    "pretokenize",
+    "tiktoken_ranks",
 ]
 
 PATTERNS: dict[str, str]
@@ -33,6 +43,36 @@ class CoreTokenizer:
     def encode_ordinary(self, text: str) -> list[int]: ...
     def encode(self, text: str, allowed_special: list[str] | None, disallowed_special: list[str] | None) -> list[int]: ...
     def encode_bytes(self, data: bytes) -> list[int]: ...
+    def encode_to_numpy(
+        self, text: str, allowed_special: list[str] | None, disallowed_special: list[str] | None
+    ) -> npt.NDArray[np.uint32]: ...
+    def encode_batch_to_numpy(
+        self,
+        texts: Sequence[str],
+        allowed_special: list[str] | None,
+        disallowed_special: list[str] | None,
+        num_threads: int | None = None,
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]: ...
+    def encode_batch_padded(
+        self,
+        texts: Sequence[str],
+        allowed_special: list[str] | None,
+        disallowed_special: list[str] | None,
+        num_threads: int | None = None,
+        *,
+        max_length: int | None = None,
+        padding: str = "longest",
+        truncation: str | None = None,
+        padding_side: str = "right",
+        pad_id: int | None = None,
+        allow_any_pad_id: bool = False,
+        bos: int | None = None,
+        eos: int | None = None,
+        return_attention_mask: bool = True,
+        int64: bool = False,
+        mask_bool: bool = False,
+    ) -> tuple[npt.NDArray[Any], npt.NDArray[Any] | None]: ...
+    def count_tokens(self, text: str) -> int: ...
     def encode_batch(
         self,
         texts: Sequence[str],
@@ -92,3 +132,12 @@ class Counts:
         progress: Callable[[int, int], object] | None = None,
         consume: bool = False,
     ) -> CoreTokenizer: ...
+
+def pretokenize(text: str, pattern: str, use_regex: bool = False) -> list[str]: ...
+# --- file formats (rust/bytepair-py/src/formats.rs) ---
+def load_bytepair(data: bytes, source: str) -> CoreTokenizer: ...
+def dump_bytepair(tok: CoreTokenizer) -> bytes: ...
+def load_tiktoken(data: bytes, source: str, special_tokens: list[tuple[str, int]], pattern: str) -> CoreTokenizer: ...
+def dump_tiktoken(tok: CoreTokenizer) -> bytes: ...
+def parse_tiktoken(data: bytes, source: str) -> dict[bytes, int]: ...
+def tiktoken_ranks(tok: CoreTokenizer) -> dict[bytes, int]: ...

@@ -17,6 +17,9 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "bytepair.cli_tokenizer",
     "bytepair.cli_embed",
     "bytepair.cli_calc",
+    "bytepair.cli_formats",
+    "bytepair.cli_shrink",
+    "bytepair.cli_analysis",
 )
 
 

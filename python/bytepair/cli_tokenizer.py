@@ -10,13 +10,12 @@ from .tokenizer import Tokenizer
 
 
 def load_tokenizer(spec: str) -> Tokenizer:
-    """Loads a tokenizer from a bytepair file (``tok.save``) or a ``.tiktoken`` ranks file (``.gz`` accepted)."""
+    """Loads a tokenizer from any supported file (bytepair, ``.tiktoken`` ranks, ``tokenizer.json``, GPT-2
+    ``vocab.json``/``merges.txt`` or their directory), detected from the content."""
     p = Path(spec)
     if not p.exists():
         raise FileNotFoundError(f"tokenizer file not found: {spec}")
-    if ".tiktoken" in p.name:
-        return Tokenizer.from_tiktoken(p)
-    return Tokenizer.load(p)
+    return Tokenizer.from_file(p)
 
 
 def _special_list(s: str | None) -> list[str]:
@@ -73,8 +72,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _read_input(args: argparse.Namespace) -> str:
-    if args.text is not None:
-        return str(args.text)
+    if len(args.inputs) > 1:
+        raise ValueError("give one TEXT to encode (or several FILES with --out DIR to write token shards)")
+    if args.inputs:
+        return str(args.inputs[0])
     if args.file:
         return Path(args.file).read_text(encoding="utf-8")
     return sys.stdin.read()
@@ -82,8 +83,26 @@ def _read_input(args: argparse.Namespace) -> str:
 
 def cmd_encode(args: argparse.Namespace) -> int:
     tok = load_tokenizer(args.tokenizer)
-    text = _read_input(args)
     allowed: str | set[str] = "all" if args.allowed_special == "all" else set(_special_list(args.allowed_special))
+    if args.out:
+        from .shards import encode_files
+
+        if not args.inputs:
+            raise ValueError("--out needs input FILES")
+        summary = encode_files(
+            tok, args.inputs, args.out, dtype=args.dtype, separator=args.separator or None,
+            allowed_special=allowed, disallowed_special=() if args.plain_specials else "all",
+            num_threads=args.threads, progress=not args.quiet, shard_tokens=args.shard_tokens,
+        )
+        mb = summary["bytes"] / 1e6
+        print(
+            f"encoded {summary['documents']} file(s), {mb:.1f} MB -> {summary['tokens']:,} tokens "
+            f"({summary['bytes'] / max(summary['tokens'], 1):.2f} bytes/token) in {summary['seconds']:.2f} s "
+            f"({mb / max(summary['seconds'], 1e-9):.1f} MB/s); {len(summary['paths'])} {summary['dtype']} shard(s) "
+            f"and manifest.json in {args.out}"
+        )
+        return 0
+    text = _read_input(args)
     ids = tok.encode(text, allowed_special=allowed, disallowed_special=() if args.plain_specials else "all")
     if args.output:
         import numpy as np
@@ -136,13 +155,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("encode", help="encode text to token ids")
-    p.add_argument("text", nargs="?", default=None, help="the text (default: --file or standard input)")
+    p = sub.add_parser(
+        "encode",
+        help="encode a text to ids, or text FILES to .npy token shards (--out DIR)",
+        description="bytepair encode -t TOK 'some text'  prints ids;  "
+        "bytepair encode -t TOK FILES... --out DIR  writes .npy token shards (each file a document).",
+    )
+    p.add_argument("inputs", nargs="*", help="the text (default: --file or standard input), or FILES with --out")
     p.add_argument("-t", "--tokenizer", required=True, help="a bytepair tokenizer file or a .tiktoken ranks file")
     p.add_argument("-f", "--file", default=None, help="read the text from this UTF-8 file")
     p.add_argument("--allowed-special", default="", help="'all' or comma-separated special tokens to encode as such")
     p.add_argument("--plain-specials", action="store_true", help="encode other special-token text as plain text")
-    p.add_argument("-o", "--output", default=None, help="write the ids to this .npy file (uint32) instead")
+    p.add_argument("-o", "--output", default=None, help="write the ids of TEXT to this .npy file (uint32) instead")
+    p.add_argument("--out", default=None, help="directory for token shards of FILES (shard_NNNNN.npy + manifest.json)")
+    p.add_argument("--separator", default=None, help="special token appended after each document, e.g. '<|endoftext|>'")
+    p.add_argument("--dtype", default=None, choices=["uint16", "uint32"], help="default: uint16 when ids fit")
+    p.add_argument("--shard-tokens", type=int, default=100_000_000, help="tokens per shard (default 100M)")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_encode)
 
     p = sub.add_parser("decode", help="decode token ids to text")

@@ -10,6 +10,7 @@ counts exact.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -24,6 +25,24 @@ __all__ = ["SUPPORTED_MODEL_TYPES", "ModelConfig"]
 NORM_TYPES = ("rmsnorm", "layernorm")
 POSITION_EMBEDDING_TYPES = ("rotary", "absolute", "none")
 
+# Short names people use for the sizes (and ``bytepair shrink`` options), for error messages.
+_SHORT_NAMES = {
+    "layers": "num_hidden_layers",
+    "n_layer": "num_hidden_layers",
+    "hidden": "hidden_size",
+    "d_model": "hidden_size",
+    "n_embd": "hidden_size",
+    "heads": "num_attention_heads",
+    "n_head": "num_attention_heads",
+    "kv_heads": "num_key_value_heads",
+    "intermediate": "intermediate_size",
+    "ffn_dim": "intermediate_size",
+    "vocab": "vocab_size",
+    "experts": "num_experts",
+    "num_local_experts": "num_experts",
+    "tie": "tie_word_embeddings",
+}
+
 PathOrDict = Union[str, "os.PathLike[str]", Mapping[str, Any]]
 
 
@@ -34,9 +53,9 @@ class ModelConfig:
     Build one with :meth:`from_hf` from a ``config.json`` (or take a catalog entry,
     ``bytepair.models["llama-3-8b"]``), or directly. ``num_key_value_heads`` defaults to
     ``num_attention_heads`` and ``head_dim`` to ``hidden_size // num_attention_heads``; give ``head_dim``
-    explicitly when it differs (Gemma-7B: 16 heads of 256 on a 3072-wide model). Change one field with
-    :func:`dataclasses.replace`, which validates again; ``head_dim`` and ``num_key_value_heads`` are
-    resolved at construction, so pass ``head_dim=None`` when replacing ``hidden_size`` or the head count.
+    explicitly when it differs (Gemma-7B: 16 heads of 256 on a 3072-wide model). Change fields with
+    :meth:`replace`, which validates again and derives ``head_dim`` and ``num_key_value_heads`` anew when
+    they were derived (:func:`dataclasses.replace` keeps the resolved values).
 
     Attributes:
         model_type: Hugging Face ``model_type`` (a label; only :meth:`from_hf` restricts it).
@@ -253,6 +272,55 @@ class ModelConfig:
     def is_decoder(self) -> bool:
         """False for encoder-only models (BERT), which have no KV cache."""
         return self.model_type != "bert"
+
+    # ------------------------------------------------------------------------------------------------------
+    def replace(self, **changes: Any) -> ModelConfig:
+        """A copy with some fields changed, re-validated, keeping derived sizes consistent.
+
+        Unlike :func:`dataclasses.replace`, the sizes that were derived at construction follow the change:
+        ``head_dim`` is derived again from ``hidden_size // num_attention_heads`` when one of those changes
+        and the model's head width was the derived one (an explicit ``head_dim`` such as Gemma-7B's 256 on a
+        3072-wide model with 16 heads is kept); ``num_key_value_heads`` follows ``num_attention_heads`` in a
+        multi-head model (one KV head per query head) and is kept under GQA/MQA. Pass the field to override.
+
+        Args:
+            **changes: :class:`ModelConfig` fields and their new values.
+
+        Returns:
+            The new config (``self`` is unchanged).
+
+        Raises:
+            BytepairError: (a ``ValueError``) for an unknown field name (the message suggests the field meant,
+                e.g. ``layers`` -> ``num_hidden_layers``) or values the new shape cannot have (see
+                :class:`ModelConfig`; the message names the fields).
+        """
+        names = [f.name for f in dataclasses.fields(self)]
+        unknown = sorted(set(changes) - set(names))
+        if unknown:
+            hints = []
+            for name in unknown:
+                near = (
+                    [_SHORT_NAMES[name]]
+                    if name in _SHORT_NAMES
+                    else [n for n in names if name in n] or difflib.get_close_matches(name, names, n=3)
+                )
+                hints.append(f"{name!r} (did you mean {' or '.join(near)}?)" if near else repr(name))
+            listed = "" if all("did you mean" in h for h in hints) else f"; fields: {', '.join(names)}"
+            raise BytepairError(f"unknown ModelConfig field(s): {', '.join(hints)}{listed}")
+        shape_changed = {"hidden_size", "num_attention_heads"} & set(changes)
+        if (
+            shape_changed
+            and "head_dim" not in changes
+            and self.d_head * self.num_attention_heads == self.hidden_size
+        ):
+            changes["head_dim"] = None
+        if (
+            "num_attention_heads" in changes
+            and "num_key_value_heads" not in changes
+            and self.kv_heads == self.num_attention_heads
+        ):
+            changes["num_key_value_heads"] = None
+        return dataclasses.replace(self, **changes)
 
     # ------------------------------------------------------------------------------------------------------
     @classmethod

@@ -7,7 +7,9 @@ tying", Press & Wolf 2017). :class:`Embedding` holds such a matrix and provides
 * lookups with strict, documented shape and error rules (``emb(ids)``),
 * :meth:`Embedding.from_safetensors`, which memory-maps the table inside a ``.safetensors`` checkpoint without
   reading the rest of the model (float32, float16 and bfloat16 via ``ml_dtypes``),
-* :meth:`Embedding.logits` (tied head), :meth:`Embedding.nearest` (cosine similarity) and :meth:`Embedding.plot`.
+* :meth:`Embedding.logits` (tied head), :meth:`Embedding.nearest` (cosine similarity) and :meth:`Embedding.plot`,
+* padded batches: a zero ``padding_idx`` row, lookups that zero masked positions (``emb(ids, attention_mask)``) and
+  :meth:`Embedding.pool` (mean / max / last pooling over the real positions only).
 
 Tables may have more rows than the tokenizer has tokens ("padding rows": Qwen2's table has 151,936 rows, a multiple
 of 128, for 151,643 regular tokens; GPT-2 is often trained with 50,304 rows for 50,257 tokens); ``n_vocab`` and
@@ -211,10 +213,13 @@ class Embedding:
             entropy.
         n_vocab: Number of rows the tokenizer actually uses; the remaining ``num_embeddings - n_vocab`` rows are
             reported as padding. Defaults to ``num_embeddings`` (no padding).
+        padding_idx: The id used for padding (as ``torch.nn.Embedding``'s ``padding_idx``): its row is set to zero,
+            and every lookup returns zeros for it, so padded positions contribute nothing. ``None`` (default): no
+            padding row. It may be a padding row beyond ``n_vocab`` (pad with ``allow_any_pad_id=True`` then).
 
     Raises:
-        ValueError: If a size is not positive, ``std`` is negative or not finite, or ``n_vocab`` exceeds
-            ``num_embeddings``.
+        ValueError: If a size is not positive, ``std`` is negative or not finite, ``n_vocab`` exceeds
+            ``num_embeddings``, or ``padding_idx`` is not in ``0 .. num_embeddings - 1``.
         TypeError: If ``dtype`` is not a supported floating dtype.
     """
 
@@ -227,6 +232,7 @@ class Embedding:
         std: float = 0.02,
         seed: int | None = None,
         n_vocab: int | None = None,
+        padding_idx: int | None = None,
     ) -> None:
         num_embeddings = _positive_int(num_embeddings, "num_embeddings")
         embedding_dim = _positive_int(embedding_dim, "embedding_dim")
@@ -235,13 +241,31 @@ class Embedding:
         dt = _resolve_dtype(dtype)
         rng = np.random.default_rng(seed)
         weight = rng.normal(0.0, float(std), size=(num_embeddings, embedding_dim)).astype(dt)
-        self._init(weight, n_vocab=n_vocab, source=None)
+        self._init(weight, n_vocab=n_vocab, source=None, padding_idx=padding_idx, owned=True)
 
     # -- construction ---------------------------------------------------------------------------------------------
 
-    def _init(self, weight: npt.NDArray[Any], *, n_vocab: int | None, source: str | None) -> None:
+    def _init(
+        self,
+        weight: npt.NDArray[Any],
+        *,
+        n_vocab: int | None,
+        source: str | None,
+        padding_idx: int | None = None,
+        owned: bool = False,
+    ) -> None:
         self._weight = weight
         rows = weight.shape[0]
+        if padding_idx is not None:
+            if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)):
+                raise TypeError(f"padding_idx must be an int or None, got {type(padding_idx).__name__}")
+            if not 0 <= padding_idx < rows:
+                raise ValueError(f"padding_idx {padding_idx} is out of range for a table of {rows} rows "
+                                 f"(valid: 0..{rows - 1})")
+            padding_idx = int(padding_idx)
+            if owned:
+                weight[padding_idx] = 0
+        self._padding_idx = padding_idx
         if n_vocab is None:
             n_vocab = rows
         n_vocab = _positive_int(n_vocab, "n_vocab")
@@ -252,7 +276,9 @@ class Embedding:
         self._norms: npt.NDArray[Any] | None = None
 
     @classmethod
-    def from_array(cls, weight: Any, *, n_vocab: int | None = None, copy: bool = True) -> Embedding:
+    def from_array(
+        cls, weight: Any, *, n_vocab: int | None = None, copy: bool = True, padding_idx: int | None = None
+    ) -> Embedding:
         """Wrap an existing matrix as an embedding table.
 
         Args:
@@ -261,6 +287,8 @@ class Embedding:
             n_vocab: Rows used by the tokenizer (the rest are padding); defaults to all rows.
             copy: Copy ``weight`` (default) so later changes to the caller's array do not affect the table and
                 vice versa. With ``copy=False`` the table shares memory with ``weight``.
+            padding_idx: As in :class:`Embedding`. The copy's row is set to zero; with ``copy=False`` the caller's
+                array is never written, but lookups still return zeros for ``padding_idx``.
 
         Returns:
             The new :class:`Embedding`.
@@ -275,7 +303,7 @@ class Embedding:
         dt = _resolve_dtype(arr.dtype)
         arr = np.array(arr, dtype=dt, copy=True) if copy else arr
         self = cls.__new__(cls)
-        self._init(arr, n_vocab=n_vocab, source=None)
+        self._init(arr, n_vocab=n_vocab, source=None, padding_idx=padding_idx, owned=copy)
         return self
 
     @classmethod
@@ -288,6 +316,7 @@ class Embedding:
         dtype: Any = np.float32,
         std: float = 0.02,
         seed: int | None = None,
+        padding_idx: int | None = None,
     ) -> Embedding:
         """Build a randomly initialised table with one row per token of ``tok``, optionally padded.
 
@@ -303,6 +332,7 @@ class Embedding:
             dtype: As in :class:`Embedding`.
             std: As in :class:`Embedding`.
             seed: As in :class:`Embedding`.
+            padding_idx: As in :class:`Embedding`.
 
         Returns:
             A table of ``ceil(n_vocab / pad_to_multiple_of) * pad_to_multiple_of`` rows (``n_vocab`` if not
@@ -320,11 +350,16 @@ class Embedding:
         if pad_to_multiple_of is not None:
             multiple = _positive_int(pad_to_multiple_of, "pad_to_multiple_of")
             rows = -(-n_vocab // multiple) * multiple
-        return cls(rows, embedding_dim, dtype=dtype, std=std, seed=seed, n_vocab=n_vocab)
+        return cls(rows, embedding_dim, dtype=dtype, std=std, seed=seed, n_vocab=n_vocab, padding_idx=padding_idx)
 
     @classmethod
     def from_safetensors(
-        cls, path: str | os.PathLike[str], name: str | None = None, *, n_vocab: int | None = None
+        cls,
+        path: str | os.PathLike[str],
+        name: str | None = None,
+        *,
+        n_vocab: int | None = None,
+        padding_idx: int | None = None,
     ) -> Embedding:
         """Open the embedding table inside a ``.safetensors`` checkpoint, memory-mapped (nothing else is read).
 
@@ -340,6 +375,7 @@ class Embedding:
                 them.
             n_vocab: Rows used by the tokenizer, if the checkpoint's table is padded (e.g. 151,643 of 151,936
                 rows for Qwen2); defaults to all rows.
+            padding_idx: As in :class:`Embedding`; the file is never written, lookups return zeros for it.
 
         Returns:
             The memory-mapped :class:`Embedding`.
@@ -386,7 +422,7 @@ class Embedding:
         mm = np.memmap(p, dtype=dt, mode="r", offset=data_start + begin, shape=shape)
         self = cls.__new__(cls)
         # np.asarray drops the memmap subclass (so lookups return plain arrays) but keeps the mapping alive.
-        self._init(np.asarray(mm), n_vocab=n_vocab, source=f"{p}:{name}")
+        self._init(np.asarray(mm), n_vocab=n_vocab, source=f"{p}:{name}", padding_idx=padding_idx)
         return self
 
     def save_safetensors(self, path: str | os.PathLike[str], name: str = "weight") -> None:
@@ -456,6 +492,11 @@ class Embedding:
         return int(self._weight.nbytes)
 
     @property
+    def padding_idx(self) -> int | None:
+        """The padding id whose lookups are zero vectors, or ``None``."""
+        return self._padding_idx
+
+    @property
     def source(self) -> str | None:
         """``"path:tensor_name"`` for tables opened from a file, else ``None``."""
         return self._source
@@ -468,6 +509,8 @@ class Embedding:
         ]
         if self.padding_rows:
             parts.append(f"n_vocab={self.n_vocab}, padding_rows={self.padding_rows}")
+        if self._padding_idx is not None:
+            parts.append(f"padding_idx={self._padding_idx}")
         parts.append(f"nbytes={_human_bytes(self.nbytes)}")
         if self._source is not None:
             parts.append(f"source={self._source!r}")
@@ -478,25 +521,40 @@ class Embedding:
 
     # -- lookups --------------------------------------------------------------------------------------------------
 
-    def __call__(self, ids: Any) -> npt.NDArray[Any]:
+    def __call__(self, ids: Any, attention_mask: Any = None) -> npt.NDArray[Any]:
         """Look up token ids.
 
         Args:
             ids: An integer (0-D), or an integer array / nested list of any shape ``S`` (any signed or unsigned
                 integer dtype, e.g. the flat ``uint32`` ids of ``Tokenizer.encode_batch_to_numpy``). Not modified.
+            attention_mask: Optional, of shape ``S`` (bool, or integers 0/1 such as the ``uint8`` mask of a padded
+                batch): positions where it is 0 / False get zero vectors. Not modified.
 
         Returns:
             A new array (not a view of the table) of shape ``S + (embedding_dim,)`` and the table's dtype. An
-            empty input gives shape ``S + (embedding_dim,)`` with zero rows.
+            empty input gives shape ``S + (embedding_dim,)`` with zero rows. Positions holding ``padding_idx``
+            and masked positions are zero vectors.
 
         Raises:
             IndexError: If an id is negative or ``>= num_embeddings``; the message names the first such id (in
                 C order) and the table size.
-            TypeError: If ids are floats, booleans, or not numbers.
-            ValueError: If a nested list is ragged.
+            TypeError: If ids are floats, booleans, or not numbers; if the mask is not bool or integer.
+            ValueError: If a nested list is ragged; if the mask's shape differs from the ids' or it holds values
+                other than 0 and 1.
         """
         arr = _check_ids(ids, self.num_embeddings)
-        return np.take(self._weight, arr, axis=0)
+        mask = None if attention_mask is None else _check_mask(attention_mask, arr.shape)
+        out = np.take(self._weight, arr, axis=0)
+        self._zero_padding(out, arr, mask)
+        return out
+
+    def _zero_padding(self, out: npt.NDArray[Any], ids: npt.NDArray[Any], mask: npt.NDArray[np.bool_] | None) -> None:
+        """Zero ``out`` (ids.shape + (dim,)) where ``ids == padding_idx`` or ``mask`` is False, in place."""
+        drop = None if self._padding_idx is None else ids == self._padding_idx
+        if mask is not None:
+            drop = ~mask if drop is None else drop | ~mask
+        if drop is not None and bool(np.any(drop)):
+            out[drop] = 0
 
     def lookup_batch(self, ids: Any, offsets: Any) -> list[npt.NDArray[Any]]:
         """Look up a batch in the flat ids + offsets layout and split it into one array per document.
@@ -529,7 +587,65 @@ class Embedding:
                 f"got first {int(off[0])}, last {int(off[-1])}"
             )
         vectors = np.take(self._weight, flat, axis=0)
+        self._zero_padding(vectors, flat, None)
         return np.split(vectors, off[1:-1]) if off.size > 1 else []
+
+    # -- pooling --------------------------------------------------------------------------------------------------
+
+    def pool(self, vectors: Any, attention_mask: Any = None, how: str = "mean") -> npt.NDArray[Any]:
+        """Pool a padded batch of vectors into one vector per sequence, over the real positions only.
+
+        Padded positions are ignored whatever they hold (zeros, garbage or NaN), so the result for a row equals
+        pooling that sequence alone, unpadded. ``"mean"`` is the mean pooling of sentence-embedding models
+        (sentence-transformers); ``"last"`` is the last real token's vector (the summary a decoder's last position
+        holds), found from the mask, so it is right for left and right padding alike.
+
+        Args:
+            vectors: ``(..., seq, dim)`` float array, e.g. ``emb(ids, attention_mask)`` of shape
+                ``(batch, seq, dim)`` or a model's hidden states. Not modified.
+            attention_mask: ``(..., seq)`` bool or integer 0/1, 1 = real token; ``None``: every position is real.
+                Not modified.
+            how: ``"mean"`` (default), ``"max"`` (element-wise maximum) or ``"last"``.
+
+        Returns:
+            ``(..., dim)`` array, float32 (float64 for float64 input; float16 / bfloat16 are widened to float32).
+            A row with no real position gives a zero vector.
+
+        Raises:
+            ValueError: ``how`` is unknown, ``vectors`` has fewer than 2 dimensions, or the mask's shape is not
+                ``vectors.shape[:-1]`` or it holds values other than 0 and 1.
+            TypeError: ``vectors`` is not a float array, or the mask is not bool or integer.
+        """
+        if how not in ("mean", "max", "last"):
+            raise ValueError(f'how must be "mean", "max" or "last", got {how!r}')
+        v = np.asarray(vectors)
+        if v.dtype.kind != "f" and v.dtype.name != "bfloat16":
+            raise TypeError(f"vectors must be a float array, got dtype {v.dtype}")
+        if v.ndim < 2:
+            raise ValueError(f"vectors must have shape (..., seq, dim), got shape {v.shape}")
+        ct = _compute_dtype(v.dtype)
+        x = v.astype(ct, copy=False)
+        if attention_mask is None:
+            mask = np.ones(v.shape[:-1], dtype=np.bool_)
+        else:
+            mask = _check_mask(attention_mask, v.shape[:-1], what="attention_mask", of="vectors.shape[:-1]")
+        counts = np.count_nonzero(mask, axis=-1)
+        empty = counts == 0
+        if how == "mean":
+            out = np.where(mask[..., None], x, 0).sum(axis=-2, dtype=ct) / np.maximum(counts, 1)[..., None].astype(ct)
+        elif how == "max":
+            out = np.where(mask[..., None], x, -np.inf).max(axis=-2, initial=-np.inf).astype(ct, copy=False)
+        else:
+            seq = int(v.shape[-2])
+            if seq:
+                # the last True of each row (works for left and right padding alike)
+                last = seq - 1 - np.argmax(mask[..., ::-1], axis=-1)
+                out = np.take_along_axis(x, last[..., None, None], axis=-2)[..., 0, :].copy()
+            else:
+                out = np.zeros(v.shape[:-2] + v.shape[-1:], dtype=ct)
+        if bool(np.any(empty)):
+            out[empty] = 0
+        return out
 
     # -- tied head and similarity ---------------------------------------------------------------------------------
 
@@ -743,6 +859,22 @@ class Embedding:
         out = Path(path)
         fig.savefig(out, format="png")
         return out
+
+
+def _check_mask(
+    mask: Any, shape: tuple[int, ...], *, what: str = "attention_mask", of: str = "ids"
+) -> npt.NDArray[np.bool_]:
+    """A bool or integer 0/1 mask of exactly ``shape`` (the shape of ``of``), as bool. Never modifies ``mask``."""
+    m = np.asarray(mask)
+    if m.dtype != np.bool_:
+        if m.dtype.kind not in "iu":
+            raise TypeError(f"{what} must be bool or integer 0/1, got dtype {m.dtype}")
+        if m.size and not bool(np.all((m == 0) | (m == 1))):
+            raise ValueError(f"{what} must hold only 0 and 1 (1 = real token), got {np.unique(m)[:10].tolist()}")
+        m = m.astype(np.bool_)
+    if m.shape != shape:
+        raise ValueError(f"{what} has shape {m.shape} but {of} has shape {shape}; they must be equal")
+    return m
 
 
 def _positive_int(value: Any, what: str) -> int:

@@ -6,22 +6,26 @@ for training (DESIGN §3.4).
 
 from __future__ import annotations
 
-import base64
-import gzip
-import json
 import os
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+import numpy as np
+import numpy.typing as npt
 
 from . import _core
-from ._core import BytepairError, CoreTokenizer, FormatError
+from . import batch as _b
+from ._core import BytepairError, CoreTokenizer
+from .batch import PaddedBatch, PaddingArg, SideArg, TokenArg, TruncationArg
 from .counts import PretokenCounts, _progress_bar, count_pretokens
 
 if TYPE_CHECKING:  # pragma: no cover
     import tiktoken
 
-__all__ = ["PATTERNS", "Tokenizer", "train_bpe"]
+    from .decoder import IncrementalDecoder
+
+__all__ = ["PATTERNS", "Tokenizer", "pretokenize", "train_bpe"]
 
 PATTERNS: dict[str, str] = dict(_core.PATTERNS)
 """Built-in pre-tokenization patterns, tiktoken's regexes: ``gpt2`` (r50k_base), ``cl100k`` (cl100k_base) and
@@ -30,8 +34,45 @@ PATTERNS: dict[str, str] = dict(_core.PATTERNS)
 PathLike = str | os.PathLike[str]
 SpecialSet = Literal["all"] | Collection[str]
 
-FORMAT_NAME = "bytepair"
-FORMAT_VERSION = 1
+# Marks keyword arguments the caller did not pass (encode_batch_to_numpy is flat unless a padding argument is given).
+_UNSET: Any = object()
+
+# encode_iterable / encode_file work in blocks of about this many characters.
+_STREAM_BLOCK_CHARS = 4 << 20
+
+
+def _last_safe_cut(text: str) -> int:
+    """The largest index ``i`` such that ``text[i - 1] == "\\n"``, ``text[i - 2]`` is printable ASCII (not a space)
+    and ``text[i]`` is printable ASCII other than ``/``: no piece of the built-in patterns crosses it (see
+    ``PreTokenizer::chunks`` in the Rust core). 0 when there is none."""
+    end = len(text) - 1
+    while True:
+        i = text.rfind("\n", 1, end)
+        if i < 1:
+            return 0
+        a, b = text[i - 1], text[i + 1]
+        if "!" <= a <= "~" and "!" <= b <= "~" and b != "/":
+            return i + 1
+        end = i
+
+
+def pretokenize(text: str, pattern: str = "cl100k") -> list[str]:
+    """Splits text into pre-tokens (the pieces BPE runs on), as tiktoken's regex would.
+
+    Args:
+        text: the string.
+        pattern: ``"gpt2"``, ``"cl100k"``, ``"o200k"`` or a regex. With a custom regex, text between matches is kept as
+            pieces of their own, so ``"".join(pretokenize(t, p)) == t`` always.
+
+    Returns:
+        ``list[str]``: the pieces, in order.
+
+    Raises:
+        BytepairError: a pattern that does not compile. TypeError: ``text`` is not a str.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be str, got {type(text).__name__}")
+    return _core.pretokenize(text, _check_pattern(pattern))
 
 
 def _check_pattern(pattern: object) -> str:
@@ -122,13 +163,29 @@ class Tokenizer:
                     raise TypeError(f"special token {t!r} must map to a non-negative int id, got {i!r}")
                 specials.append((t, i))
         else:
+            # A special token takes the id its bytes have in the vocab (CS336 vocabs list the specials), unless that
+            # entry is a regular token BPE needs (a single byte or a merge result): then it gets a new id.
+            needed = {bytes([b]) for b in range(256)} | {a + b for a, b in merge_list}
             next_id = max((k for k, _ in items), default=-1) + 1
             for t in _check_specials(special_tokens):
-                tid = by_bytes.get(t.encode("utf-8"))
-                if tid is None:
+                tb = t.encode("utf-8")
+                tid = by_bytes.get(tb)
+                if tid is None or tb in needed:
                     tid = next_id
                     next_id += 1
                 specials.append((t, tid))
+        vocab_of = dict(items)
+        needed_ids = {i for i, b in items if len(b) == 1} | {by_bytes[a + b] for a, b in merge_list if a + b in by_bytes}
+        for t, i in specials:
+            if i in vocab_of and vocab_of[i] != t.encode("utf-8"):
+                raise BytepairError(
+                    f"special token {t!r} has id {i}, which the vocab already uses for the token {vocab_of[i]!r}"
+                )
+            if i in needed_ids:
+                raise BytepairError(
+                    f"special token {t!r} has id {i}, which is the id of the regular token {vocab_of[i]!r} "
+                    "(a single byte or a merge result); give it an id of its own"
+                )
         special_ids = {i for _, i in specials}
         core = CoreTokenizer.from_vocab_merges(
             [(k, v) for k, v in items if k not in special_ids], merge_list, specials, pattern
@@ -274,34 +331,11 @@ class Tokenizer:
             FormatError: a malformed ranks file (the message names the file and line).
             BytepairError: a missing pattern, duplicate ranks, a special token whose id is also a rank.
         """
+        from .formats import tiktoken as _tt
+
         if isinstance(enc_or_path, (str, os.PathLike)):
-            path = Path(enc_or_path)
-            ranks = _read_tiktoken_ranks(path)
-            if pattern is None:
-                name = path.name.lower()
-                for key, pat in (("cl100k", "cl100k"), ("o200k", "o200k"), ("r50k", "gpt2"), ("p50k", "gpt2"),
-                                 ("gpt2", "gpt2")):
-                    if key in name:
-                        pattern = pat
-                        break
-                else:
-                    raise BytepairError(
-                        f"{path}: cannot tell the pre-tokenization pattern from the file name; pass pattern= "
-                        f"(one of {sorted(PATTERNS)} or a regex)"
-                    )
-            specials = dict(special_tokens or {})
-        else:
-            try:
-                ranks = enc_or_path._mergeable_ranks
-                specials = dict(enc_or_path._special_tokens if special_tokens is None else special_tokens)
-                pat = enc_or_path._pat_str
-            except AttributeError:
-                raise TypeError(
-                    f"from_tiktoken expects a tiktoken.Encoding or a path, got {type(enc_or_path).__name__}"
-                ) from None
-            pattern = pat if pattern is None else pattern
-        core = CoreTokenizer.from_ranks(ranks, list(specials.items()), _check_pattern(pattern))
-        return cls._wrap(core)
+            return _tt.load(enc_or_path, pattern=pattern, special_tokens=special_tokens)
+        return _tt.from_encoding(enc_or_path, pattern=pattern, special_tokens=special_tokens)
 
     @classmethod
     def from_files(
@@ -319,43 +353,13 @@ class Tokenizer:
         treated as special tokens when ``special_tokens`` is None.
 
         Raises:
-            FormatError: malformed files (the message names the file and line).
+            FormatError: malformed files, a token outside GPT-2's byte alphabet, vocab and merges that disagree (the
+                message names the file and line).
+            FileNotFoundError: a file that does not exist.
         """
-        dec = _gpt2_byte_decoder()
-        vpath, mpath = Path(vocab_json), Path(merges_txt)
-        try:
-            raw = json.loads(vpath.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise FormatError(f"{vpath}: not a JSON vocab: {e}") from None
-        if not isinstance(raw, dict):
-            raise FormatError(f"{vpath}: expected a JSON object {{token: id}}")
+        from .formats import gpt2
 
-        def to_bytes(s: str, where: str) -> bytes:
-            try:
-                return bytes(dec[c] for c in s)
-            except KeyError as e:
-                raise FormatError(f"{where}: {s!r} has a character outside GPT-2's byte-to-unicode map: {e}") from None
-
-        merges: list[tuple[bytes, bytes]] = []
-        for n, line in enumerate(mpath.read_text(encoding="utf-8").splitlines(), 1):
-            if not line or (n == 1 and line.startswith("#version")):
-                continue
-            parts = line.split(" ")
-            if len(parts) != 2:
-                raise FormatError(f"{mpath}:{n}: expected 'left right', got {line!r}")
-            merges.append((to_bytes(parts[0], f"{mpath}:{n}"), to_bytes(parts[1], f"{mpath}:{n}")))
-        vocab: dict[int, bytes] = {}
-        specials: dict[str, int] = {}
-        for tok, i in raw.items():
-            if special_tokens is None and tok.startswith("<|") and tok.endswith("|>") and len(tok) > 4:
-                specials[tok] = i
-                continue
-            vocab[i] = to_bytes(tok, str(vpath))
-        if special_tokens is not None:
-            sp: Sequence[str] | Mapping[str, int] = special_tokens
-        else:
-            sp = specials
-        return cls(vocab, merges, sp, pattern=pattern)
+        return gpt2.read_files(vocab_json, merges_txt, special_tokens, pattern=pattern)
 
     # ------------------------------------------------------------------------------------------------- encoding
     def _special_args(
@@ -461,8 +465,232 @@ class Tokenizer:
         return self._core.encode_bytes(bytes(data))
 
     def count_tokens(self, text: str) -> int:
-        """The number of tokens of ``encode_ordinary(text)``."""
-        return len(self.encode_ordinary(text))
+        """The number of tokens of ``encode_ordinary(text)``, counted in Rust without building the list.
+
+        Raises:
+            TypeError: ``text`` is not a str.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"text must be str, got {type(text).__name__}")
+        return self._core.count_tokens(text)
+
+    def encode_to_numpy(
+        self,
+        text: str,
+        *,
+        allowed_special: SpecialSet = frozenset(),
+        disallowed_special: SpecialSet = "all",
+    ) -> npt.NDArray[np.uint32]:
+        """:meth:`encode` as a numpy array.
+
+        Returns:
+            ``np.ndarray`` of shape ``(n_tokens,)``, dtype ``uint32``; its buffer is the Rust vector (no copy).
+
+        Raises:
+            As :meth:`encode`.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"text must be str, got {type(text).__name__} (use encode_bytes for bytes)")
+        allowed, disallowed = self._special_args(allowed_special, disallowed_special)
+        return self._core.encode_to_numpy(text, allowed, disallowed)
+
+    @overload
+    def encode_batch_to_numpy(
+        self,
+        texts: Sequence[str],
+        *,
+        num_threads: int | None = None,
+        allowed_special: SpecialSet = frozenset(),
+        disallowed_special: SpecialSet = "all",
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]: ...
+
+    @overload
+    def encode_batch_to_numpy(
+        self,
+        texts: Sequence[str],
+        *,
+        num_threads: int | None = None,
+        allowed_special: SpecialSet = frozenset(),
+        disallowed_special: SpecialSet = "all",
+        max_length: int | None = None,
+        padding: PaddingArg = "longest",
+        truncation: TruncationArg = False,
+        padding_side: SideArg = "right",
+        pad_id: int | str | None = None,
+        allow_any_pad_id: bool = False,
+        add_special: tuple[TokenArg, TokenArg] | None = None,
+        return_attention_mask: bool = True,
+        dtype: npt.DTypeLike = np.uint32,
+        mask_dtype: npt.DTypeLike = np.uint8,
+    ) -> PaddedBatch: ...
+
+    def encode_batch_to_numpy(
+        self,
+        texts: Sequence[str],
+        *,
+        num_threads: int | None = None,
+        allowed_special: SpecialSet = frozenset(),
+        disallowed_special: SpecialSet = "all",
+        max_length: Any = _UNSET,
+        padding: Any = _UNSET,
+        truncation: Any = _UNSET,
+        padding_side: Any = _UNSET,
+        pad_id: Any = _UNSET,
+        allow_any_pad_id: Any = _UNSET,
+        add_special: Any = _UNSET,
+        return_attention_mask: Any = _UNSET,
+        dtype: Any = _UNSET,
+        mask_dtype: Any = _UNSET,
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]] | PaddedBatch:
+        """:meth:`encode_batch` as numpy arrays, in parallel with the GIL released: flat, or padded into a batch.
+
+        **Flat** (none of the padding arguments ``max_length`` ... ``mask_dtype`` below given): returns
+        ``(ids, offsets)``; ``ids`` is ``uint32`` of shape ``(total_tokens,)``, ``offsets`` is ``int64`` of shape
+        ``(len(texts) + 1,)`` with ``offsets[0] == 0``; text ``i`` is ``ids[offsets[i]:offsets[i + 1]]``.
+
+        **Padded** (any of them given, e.g. just ``padding="longest"``): each text becomes ``[bos] + ids + [eos]``
+        (``add_special``), is cut to ``max_length`` by ``truncation`` (the added specials are kept; every token,
+        special or not, is one id, so none is ever cut in half), and is padded with ``pad_id`` on ``padding_side``
+        to the batch's length. Encoding, truncation and padding run in Rust with the GIL released. Returns a
+        :class:`PaddedBatch` ``(ids, attention_mask)``::
+
+            ids, mask = tok.encode_batch_to_numpy(["a b c", "a"], padding="longest", pad_id=0)  # cl100k_base
+            # ids  (2, 3) uint32: [[64, 293, 272], [64, 0, 0]]     mask (2, 3) uint8: [[1, 1, 1], [1, 0, 0]]
+
+        Args:
+            texts: a sequence of str.
+            num_threads: threads to use (default: all cores).
+            allowed_special, disallowed_special: as :meth:`encode`.
+            max_length: the longest row, added specials included (an int >= 1). A text longer than this is an error
+                unless ``truncation`` is set. Required by ``padding="max_length"`` and by ``truncation``.
+            padding: ``"longest"`` (default in padded mode; also ``True``): rows are as long as the longest one;
+                ``"max_length"``: rows are ``max_length`` long; ``False``: no padding, all texts must come out with
+                the same length.
+            truncation: ``False`` (default): no cutting; ``"right"`` (also ``True``): keep the first tokens;
+                ``"left"``: keep the last tokens (the end of a long prompt).
+            padding_side: ``"right"`` (default; encoders, training) or ``"left"`` (batched generation with a
+                decoder, so every row's last real token is in the last column).
+            pad_id: the id at padded positions: an int or a special-token string. It must be a token of the
+                vocabulary unless ``allow_any_pad_id=True`` (any id in ``0..2**32-1``, e.g. a padding row of an
+                embedding table beyond ``n_vocab``). Default: the first of the special tokens
+                ``<|pad|>``, ``<pad>``, ``[PAD]``, ``<|endoftext|>`` that the tokenizer has (the usual GPT-2 practice
+                of padding with the end-of-text token); without one of those, padding needs an explicit ``pad_id``.
+                Padded positions are 0 in the attention mask, so the value only matters to code that ignores the
+                mask (e.g. :class:`Embedding` with ``padding_idx``: give the pad a row of its own there).
+            allow_any_pad_id: accept a ``pad_id`` that is not a token of the vocabulary.
+            add_special: ``(bos, eos)``: token ids or special-token strings added before / after every text (either
+                may be ``None``), e.g. ``(None, "<|endoftext|>")``. They are never truncated.
+            return_attention_mask: build the mask (else ``attention_mask`` is ``None``).
+            dtype: ids dtype in padded mode: ``np.uint32`` (default) or ``np.int64`` (PyTorch's index dtype).
+            mask_dtype: mask dtype: ``np.uint8`` (default) or ``np.bool_``.
+
+        Returns:
+            Flat: ``(ids, offsets)`` as above. Padded: :class:`PaddedBatch` with ``ids`` of shape ``(len(texts),
+            seq)`` and ``attention_mask`` of the same shape, where ``seq`` is ``max_length`` for
+            ``padding="max_length"``, else the longest row (0 for no texts, or only empty ones).
+
+        Raises:
+            TypeError: an item is not a str (the message gives its index); an argument of the wrong type.
+            DisallowedSpecialError: as :meth:`encode`.
+            BytepairError: ``padding="max_length"`` or ``truncation`` without ``max_length``; ``max_length``
+                smaller than the number of added specials; a text longer than ``max_length`` without
+                ``truncation`` (named by its index); texts of different lengths with ``padding=False``; a
+                ``pad_id``, ``bos`` or ``eos`` that is not a token (or not a special-token string); no ``pad_id``
+                and no default pad token; an unknown ``padding`` / ``truncation`` / ``padding_side``.
+        """
+        _check_texts(texts)
+        allowed, disallowed = self._special_args(allowed_special, disallowed_special)
+        options = {
+            "max_length": max_length,
+            "padding": padding,
+            "truncation": truncation,
+            "padding_side": padding_side,
+            "pad_id": pad_id,
+            "allow_any_pad_id": allow_any_pad_id,
+            "add_special": add_special,
+            "return_attention_mask": return_attention_mask,
+            "dtype": dtype,
+            "mask_dtype": mask_dtype,
+        }
+        given = {k: v for k, v in options.items() if v is not _UNSET}
+        if not given:
+            return self._core.encode_batch_to_numpy(texts, allowed, disallowed, num_threads)
+        return _pad_batch(self, texts, allowed, disallowed, num_threads, **given)
+
+
+    def encode_iterable(
+        self,
+        lines: Iterable[str],
+        *,
+        allowed_special: SpecialSet = frozenset(),
+        disallowed_special: SpecialSet = "all",
+    ) -> Iterator[int]:
+        """Encodes a stream of strings (e.g. the lines of a file opened in text mode) lazily.
+
+        The ids are exactly those of encoding the concatenation ``"".join(lines)``: text is buffered and encoded up to
+        a point where no piece of the built-in patterns can cross (after a ``\n`` between two printable ASCII
+        characters), so memory stays flat over a long stream. With a custom pattern, or a special token containing a
+        newline, no such point is known and the whole stream is buffered.
+
+        Raises:
+            TypeError: an item is not a str. As :meth:`encode` otherwise.
+        """
+        allowed, disallowed = self._special_args(allowed_special, disallowed_special)
+        can_cut = self.pattern in PATTERNS.values() and not any("\n" in t for t in self._special_list)
+        buf: list[str] = []
+        size = 0
+        for i, line in enumerate(lines):
+            if not isinstance(line, str):
+                raise TypeError(f"encode_iterable: item {i} is of type {type(line).__name__}, expected str")
+            buf.append(line)
+            size += len(line)
+            if can_cut and size >= _STREAM_BLOCK_CHARS:
+                text = "".join(buf)
+                cut = _last_safe_cut(text)
+                if cut > 0:
+                    yield from self._core.encode(text[:cut], allowed, disallowed)
+                    rest = text[cut:]
+                    buf, size = [rest], len(rest)
+                else:
+                    buf = [text]
+        if buf:
+            yield from self._core.encode("".join(buf), allowed, disallowed)
+
+    def encode_file(
+        self,
+        src: PathLike,
+        dst: PathLike,
+        *,
+        dtype: str | None = None,
+        separator: str | None = None,
+        allowed_special: SpecialSet = frozenset(),
+        disallowed_special: SpecialSet = "all",
+        num_threads: int | None = None,
+        progress: bool = False,
+    ) -> dict[str, Any]:
+        """Encodes a UTF-8 text file into a ``.npy`` token shard for model training, in bounded memory, on all cores.
+
+        Args:
+            src: the text file (one document).
+            dst: the ``.npy`` file to write (a 1-D array).
+            dtype: ``"uint16"`` or ``"uint32"``; default ``uint16`` when ``n_vocab <= 65536``, else ``uint32``.
+            separator: a special token appended after the document (e.g. ``"<|endoftext|>"``), or None.
+            num_threads: threads (default: all cores).
+            progress: show a progress bar (bytes).
+
+        Returns:
+            A summary dict: ``path``, ``tokens``, ``bytes`` (of text), ``dtype``, ``seconds``.
+
+        Raises:
+            BytepairError: a dtype too small for ``n_vocab``, a separator that is not a special token, text that is not
+                UTF-8 (the message names the file and byte offset), a disallowed special token.
+        """
+        from .shards import encode_files
+
+        return encode_files(
+            self, [src], dst, dtype=dtype, separator=separator, allowed_special=allowed_special,
+            disallowed_special=disallowed_special, num_threads=num_threads, progress=progress, single_file=True,
+        )
 
     # ------------------------------------------------------------------------------------------------- decoding
     def decode_bytes(self, ids: Iterable[int]) -> bytes:
@@ -537,75 +765,104 @@ class Tokenizer:
         return f"<bytepair.Tokenizer n_vocab={self.n_vocab} pattern={shown} special_tokens={len(self._special_list)}>"
 
     # ------------------------------------------------------------------------------------------- serialization
-    def _state(self) -> dict[str, Any]:
-        b64 = base64.b64encode
-        state: dict[str, Any] = {
-            "format": FORMAT_NAME,
-            "version": FORMAT_VERSION,
-            "pattern": self.pattern,
-            "special_tokens": [[t, i] for t, i in self._special_tokens.items()],
-        }
-        special_ids = set(self._special_tokens.values())
-        if self._core.has_merges:
-            state["vocab"] = [[i, b64(b).decode()] for i, b in self._core.vocab() if i not in special_ids]
-            state["merges"] = [[b64(a).decode(), b64(b).decode()] for a, b in self._core.merges()]
-        else:
-            state["ranks"] = [[b64(b).decode(), r] for b, r in self._core.ranks().items()]
-        return state
-
-    @classmethod
-    def _from_state(cls, state: Mapping[str, Any], source: str = "<state>") -> Tokenizer:
-        def bad(msg: str) -> FormatError:
-            return FormatError(f"{source}: {msg}")
-
-        if not isinstance(state, Mapping) or state.get("format") != FORMAT_NAME:
-            raise bad("not a bytepair tokenizer file (no \"format\": \"bytepair\")")
-        version = state.get("version")
-        if version != FORMAT_VERSION:
-            raise bad(f"unsupported version {version!r} (this bytepair reads version {FORMAT_VERSION})")
-        try:
-            pattern = state["pattern"]
-            specials = [(str(t), int(i)) for t, i in state["special_tokens"]]
-            d64 = base64.b64decode
-            if "merges" in state:
-                vocab = [(int(i), d64(b, validate=True)) for i, b in state["vocab"]]
-                merges = [(d64(a, validate=True), d64(b, validate=True)) for a, b in state["merges"]]
-                core = CoreTokenizer.from_vocab_merges(vocab, merges, specials, pattern)
-            else:
-                ranks = {d64(b, validate=True): int(r) for b, r in state["ranks"]}
-                core = CoreTokenizer.from_ranks(ranks, specials, pattern)
-        except FormatError as e:
-            raise bad(str(e)) from None
-        except BytepairError as e:
-            raise bad(f"inconsistent tokenizer: {e}") from None
-        except (KeyError, TypeError, ValueError) as e:
-            raise bad(f"malformed field: {type(e).__name__}: {e}") from None
-        return cls._wrap(core)
-
     def save(self, path: PathLike) -> None:
         """Writes the tokenizer to ``path`` in bytepair's versioned JSON format (pattern, special tokens and their
-        ids, vocab and merges, or ranks). Read it back with :meth:`load`."""
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(self._state(), f, separators=(",", ":"))
+        ids, vocab and merges or ranks, n_vocab, a checksum). Read it back with :meth:`load`."""
+        from .formats import native
+
+        native.save(self, path)
 
     @classmethod
     def load(cls, path: PathLike) -> Tokenizer:
-        """Reads a tokenizer written by :meth:`save`.
+        """Reads a tokenizer written by :meth:`save` (parsed and validated in Rust).
 
         Raises:
             FormatError: a truncated, corrupt, wrong-version or inconsistent file (the message names the file and
                 the problem).
             FileNotFoundError: no such file.
         """
-        p = Path(path)
-        try:
-            state = json.loads(p.read_bytes().decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise FormatError(f"{p}: not a bytepair tokenizer file (truncated or corrupt JSON: {e})") from None
-        return cls._from_state(state, str(p))
+        from .formats import native
+
+        return native.load(path)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (Tokenizer._from_state, (self._state(),))
+        from .formats import native
+
+        return (native._unpickle, (native.dumps(self),))
+
+    # ------------------------------------------------------------------------------------- formats (issue 6)
+    def __copy__(self) -> Tokenizer:
+        return self  # immutable
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tokenizer:
+        return self._wrap(self._core)  # immutable: sharing the Rust object is a deep copy
+
+    def save_tiktoken(self, path: PathLike) -> None:
+        """Writes the mergeable tokens as a tiktoken ranks file (``base64 id`` lines; gzip'd if ``path`` ends in
+        ``.gz``). The pattern and special tokens are not part of that format: pass them to :meth:`from_tiktoken`.
+
+        Raises:
+            BytepairError: token ids not in merge order (tiktoken uses the id as the merge priority).
+        """
+        from .formats import tiktoken as _tt
+
+        _tt.save(self, path)
+
+    def to_tiktoken(self, name: str | None = None) -> tiktoken.Encoding:
+        """A ``tiktoken.Encoding`` with the same ranks, pattern and special tokens: it gives the same ids.
+
+        Raises:
+            ImportError: tiktoken is not installed. BytepairError: ids not in merge order.
+        """
+        from .formats import tiktoken as _tt
+
+        return _tt.to_encoding(self, name)
+
+    def save_huggingface(self, path: PathLike) -> None:
+        """Writes a Hugging Face ``tokenizer.json`` (byte-level BPE, ``ignore_merges``, specials as added tokens)
+        that gives the same ids in the ``tokenizers`` library. A directory ``path`` gets ``tokenizer.json``."""
+        from .formats import huggingface
+
+        huggingface.save(self, path)
+
+    @classmethod
+    def from_huggingface(cls, path: PathLike) -> Tokenizer:
+        """Reads a byte-level BPE ``tokenizer.json`` (or a directory holding one).
+
+        Raises:
+            FormatError: not byte-level BPE (WordPiece, Unigram, ...: the message says which), malformed or
+                inconsistent (named).
+        """
+        from .formats import huggingface
+
+        return huggingface.load(path)
+
+    def save_gpt2(self, vocab_json: PathLike, merges_txt: PathLike) -> None:
+        """Writes GPT-2's ``vocab.json`` + ``merges.txt`` (with a ``#version: 0.2`` header). The pattern is not
+        stored: pass it to :meth:`from_files` when it is not ``"gpt2"``."""
+        from .formats import gpt2
+
+        gpt2.write_files(self, vocab_json, merges_txt)
+
+    @classmethod
+    def from_file(cls, path: PathLike, *, pattern: str | None = None) -> Tokenizer:
+        """Loads any supported format, detected from the content: a bytepair file, a ``.tiktoken`` ranks file, a
+        ``tokenizer.json``, or GPT-2 ``vocab.json`` / ``merges.txt`` (either file, or their directory).
+
+        Raises:
+            FormatError: an unrecognised or invalid file.
+        """
+        from .formats import load_any
+
+        return load_any(path, pattern=pattern)
+
+    def decoder(self, errors: str = "replace") -> IncrementalDecoder:
+        """An incremental decoder (DESIGN §3.5): ``d.decode(id_or_ids)`` returns the text of the characters that are
+        complete so far, never a partial character; ``d.flush()`` returns the rest (U+FFFD for an incomplete
+        character with ``errors="replace"``, UnicodeDecodeError with ``"strict"``)."""
+        from .decoder import IncrementalDecoder
+
+        return IncrementalDecoder(self, errors)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Tokenizer):
@@ -618,6 +875,53 @@ class Tokenizer:
         )
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def _pad_batch(
+    tok: Tokenizer,
+    texts: Sequence[str],
+    allowed: list[str] | None,
+    disallowed: list[str] | None,
+    num_threads: int | None,
+    *,
+    max_length: object = None,
+    padding: object = "longest",
+    truncation: object = False,
+    padding_side: object = "right",
+    pad_id: object = None,
+    allow_any_pad_id: object = False,
+    add_special: object = None,
+    return_attention_mask: object = True,
+    dtype: object = np.uint32,
+    mask_dtype: object = np.uint8,
+) -> PaddedBatch:
+    """The padded form of :meth:`Tokenizer.encode_batch_to_numpy`: checks and converts the options, then encodes and
+    pads in Rust."""
+    specials = tok.special_tokens
+    pad = _b.padding_name(padding)
+    if pad_id is not None:
+        pad_value = _b.token_id(pad_id, "pad_id", specials)
+    else:
+        pad_value = None if pad == "false" else _b.default_pad_id(specials)
+    bos, eos = _b.add_special_ids(add_special, specials)
+    ids, mask = tok._core.encode_batch_padded(
+        texts,
+        allowed,
+        disallowed,
+        num_threads,
+        max_length=_b.max_length_value(max_length),
+        padding=pad,
+        truncation=_b.truncation_name(truncation),
+        padding_side=_b.side_name(padding_side),
+        pad_id=pad_value,
+        allow_any_pad_id=bool(allow_any_pad_id),
+        bos=bos,
+        eos=eos,
+        return_attention_mask=bool(return_attention_mask),
+        int64=_b.ids_dtype_is_int64(dtype),
+        mask_bool=_b.mask_dtype_is_bool(mask_dtype),
+    )
+    return PaddedBatch(ids, mask)
 
 
 def _check_texts(texts: object) -> None:
@@ -686,54 +990,6 @@ def train_bpe(
         raise TypeError(f"input_path must be a path, got {type(input_path).__name__}")
     tok = Tokenizer.train(input_path, vocab_size, pattern="gpt2", special_tokens=special_tokens)
     return tok.vocab, tok.merges
-
-
-def _read_tiktoken_ranks(path: Path) -> dict[bytes, int]:
-    """Reads a tiktoken ranks file: one ``base64(token) rank`` per line (optionally gzip-compressed)."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise FileNotFoundError(f"tiktoken ranks file not found: {path}") from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as e:
-            raise FormatError(f"{path}: corrupt gzip data: {e}") from None
-    ranks: dict[bytes, int] = {}
-    for n, line in enumerate(raw.splitlines(), 1):
-        if not line.strip():
-            continue
-        parts = line.split()
-        if len(parts) != 2:
-            raise FormatError(f"{path}:{n}: expected 'base64token rank', got {line[:80]!r}")
-        try:
-            token = base64.b64decode(parts[0], validate=True)
-            rank = int(parts[1])
-        except ValueError as e:
-            raise FormatError(f"{path}:{n}: {e}") from None
-        if token in ranks:
-            raise FormatError(f"{path}:{n}: token {token!r} appears twice")
-        ranks[token] = rank
-    return ranks
-
-
-_BYTE_DECODER: dict[str, int] | None = None
-
-
-def _gpt2_byte_decoder() -> dict[str, int]:
-    """GPT-2's byte-to-unicode map, inverted (``encoder.py`` of the GPT-2 release)."""
-    global _BYTE_DECODER
-    if _BYTE_DECODER is None:
-        bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-        cs = bs[:]
-        n = 0
-        for b in range(256):
-            if b not in bs:
-                bs.append(b)
-                cs.append(256 + n)
-                n += 1
-        _BYTE_DECODER = {chr(c): b for b, c in zip(bs, cs)}
-    return _BYTE_DECODER
 
 
 def _iter_docs(paths: Iterable[PathLike]) -> Iterator[str]:  # pragma: no cover - helper for the CLI

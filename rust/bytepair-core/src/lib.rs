@@ -4,10 +4,13 @@
 //! - [`special`]: special-token splitting, leftmost-longest.
 //! - [`encode`]: BPE on one piece (tiktoken's rule), O(n log n) for long pieces.
 //! - [`tokenizer`]: the [`Tokenizer`]: ranks, ids, specials, encode and decode.
+//! - [`batch`]: padding, truncation and attention masks for model-ready batches.
 //! - [`train`]: the BPE trainer (CS336 tie rule, incremental pair counts).
+pub mod batch;
 pub mod counts;
 pub mod encode;
 pub mod error;
+pub mod formats;
 pub mod pretokenize;
 pub mod reader;
 pub mod scan;

@@ -279,7 +279,7 @@ impl Tokenizer {
         let mut out = Vec::with_capacity(by_rank.len());
         for (bytes, rank) in by_rank {
             let parts = split_with_lower_ranks(&self.ranks, bytes, rank);
-            if parts.len() == 2 {
+            if parts.len() == 1 {
                 out.push((bytes[..parts[0]].to_vec(), bytes[parts[0]..].to_vec()));
             }
         }
@@ -298,6 +298,23 @@ impl Tokenizer {
             *r = self.rank_to_id[*r as usize];
         }
         Ok(())
+    }
+
+    /// The number of tokens of [`Tokenizer::encode_ordinary`], without keeping the ids.
+    ///
+    /// # Errors
+    /// Only when a custom pattern's regex engine fails.
+    pub fn count_tokens(&self, text: &str) -> Result<usize> {
+        let mut count = 0;
+        let mut scratch: Vec<u32> = Vec::with_capacity(64);
+        with_cache(self.uid, |cache| {
+            self.pretok.split(text, |piece| {
+                scratch.clear();
+                cache.encode(&self.lookup, piece.as_bytes(), &mut scratch);
+                count += scratch.len();
+            })
+        })?;
+        Ok(count)
     }
 
     /// Encodes text with special-token text treated as plain text.

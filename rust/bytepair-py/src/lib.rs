@@ -6,17 +6,25 @@ use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use bytepair_core::batch::{self, BatchOptions, Padded, Padding, Side};
 use bytepair_core::pretokenize::PreTokenizer;
 use bytepair_core::reader::{ChunkReader, Utf8Errors, DEFAULT_CHUNK_BYTES};
 use bytepair_core::special::SpecialTokens;
 use bytepair_core::train::{self, PretokenCounts, TrainOptions};
 use bytepair_core::{Allowed, Error, Tokenizer};
+use numpy::ndarray::Array2;
+use numpy::{IntoPyArray, PyArray1};
 use pyo3::create_exception;
 use pyo3::exceptions::{
     PyFileNotFoundError, PyKeyboardInterrupt, PyOSError, PyTypeError, PyValueError,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+
+mod formats;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 create_exception!(
     bytepair,
@@ -180,6 +188,111 @@ fn with_threads<T: Send>(num_threads: Option<usize>, f: impl FnOnce() -> T + Sen
 #[pyclass(frozen, module = "bytepair._core", name = "CoreTokenizer")]
 struct PyTokenizer {
     inner: Tokenizer,
+    /// One Python int per id, made on first use: lists of ids are built by reference-counting these instead of
+    /// allocating an int object per token.
+    ints: std::sync::OnceLock<Vec<Py<PyAny>>>,
+}
+
+impl PyTokenizer {
+    fn new(inner: Tokenizer) -> Self {
+        Self {
+            inner,
+            ints: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn ints(&self, py: Python<'_>) -> &[Py<PyAny>] {
+        self.ints.get_or_init(|| {
+            (0..self.inner.n_vocab() as u32)
+                .map(|i| {
+                    i.into_pyobject(py)
+                        .map(|o| o.into_any().unbind())
+                        .unwrap_or_else(|_| py.None())
+                })
+                .collect()
+        })
+    }
+
+    fn batch_ids(
+        &self,
+        py: Python<'_>,
+        texts: &Bound<'_, PyAny>,
+        allowed_special: Option<Vec<String>>,
+        disallowed_special: Option<Vec<String>>,
+        num_threads: Option<usize>,
+    ) -> PyResult<Vec<Vec<u32>>> {
+        let a = allowed(&self.inner, &allowed_special);
+        let d = allowed(&self.inner, &disallowed_special);
+        // Texts are copied out of Python and encoded in groups of about BATCH_GROUP_BYTES, with a signal check
+        // between groups: memory stays bounded by a group and Ctrl-C stops promptly.
+        let mut out: Vec<Vec<u32>> = Vec::new();
+        let mut group: Vec<String> = Vec::new();
+        let iter = texts.try_iter()?;
+        let mut items = iter.enumerate().peekable();
+        while items.peek().is_some() {
+            group.clear();
+            let mut size = 0;
+            while size < BATCH_GROUP_BYTES {
+                let Some((i, item)) = items.next() else { break };
+                let item = item?;
+                let s = item.cast::<PyString>().map_err(|_| {
+                    PyTypeError::new_err(format!(
+                        "texts[{i}] is of type {}, expected str",
+                        item.get_type()
+                            .name()
+                            .map(|n| n.to_string())
+                            .unwrap_or_default()
+                    ))
+                })?;
+                let text = text_of(s)?.into_owned();
+                size += text.len();
+                group.push(text);
+            }
+            let ids = py
+                .detach(|| with_threads(num_threads, || self.inner.encode_batch(&group, a, d)))?
+                .map_err(to_py)?;
+            out.extend(ids);
+            py.check_signals()?;
+        }
+        Ok(out)
+    }
+
+    /// A Python list of the ids (all valid ids of this tokenizer).
+    fn id_list<'py>(&self, py: Python<'py>, ids: &[u32]) -> PyResult<Bound<'py, PyList>> {
+        let ints = self.ints(py);
+        PyList::new(py, ids.iter().map(|&i| ints[i as usize].bind(py)))
+    }
+}
+
+/// Pads `lists` (GIL released) and returns the ids and mask as `(rows, seq_len)` numpy arrays (the vectors become
+/// their buffers, no copy); the mask is `None` unless `with_mask`.
+#[allow(clippy::type_complexity)]
+fn pad_to_arrays<'py, I, M>(
+    py: Python<'py>,
+    lists: &[Vec<u32>],
+    opts: &BatchOptions,
+    with_mask: bool,
+    num_threads: Option<usize>,
+) -> PyResult<(Bound<'py, PyAny>, Option<Bound<'py, PyAny>>)>
+where
+    I: numpy::Element + From<u32> + Copy + Send + Sync,
+    M: numpy::Element + From<bool> + Copy + Send + Sync,
+{
+    let p: Padded<I, M> = py
+        .detach(|| with_threads(num_threads, || batch::pad(lists, opts, with_mask)))?
+        .map_err(to_py)?;
+    let shape = (p.rows, p.seq_len);
+    let shape_err = |e: numpy::ndarray::ShapeError| BytepairError::new_err(e.to_string());
+    let ids = Array2::from_shape_vec(shape, p.ids).map_err(shape_err)?;
+    let mask = if with_mask {
+        Some(Array2::from_shape_vec(shape, p.mask).map_err(shape_err)?)
+    } else {
+        None
+    };
+    Ok((
+        ids.into_pyarray(py).into_any(),
+        mask.map(|m| m.into_pyarray(py).into_any()),
+    ))
 }
 
 /// Selects special tokens: `None` = none, a list = those (the whole set = all).
@@ -231,7 +344,7 @@ impl PyTokenizer {
         let inner = py
             .detach(move || Tokenizer::from_ranks(r, special_tokens, &pattern))
             .map_err(to_py)?;
-        Ok(Self { inner })
+        Ok(Self::new(inner))
     }
 
     /// Builds from a vocab `[(id, bytes)]`, merges `[(bytes, bytes)]`, special tokens `[(str, id)]` and a pattern.
@@ -247,64 +360,160 @@ impl PyTokenizer {
         let inner = py
             .detach(move || Tokenizer::from_vocab_merges(vocab, merges, special_tokens, &pattern))
             .map_err(to_py)?;
-        Ok(Self { inner })
+        Ok(Self::new(inner))
     }
 
-    fn encode_ordinary(&self, py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<Vec<u32>> {
+    fn encode_ordinary<'py>(
+        &self,
+        py: Python<'py>,
+        text: &Bound<'py, PyString>,
+    ) -> PyResult<Bound<'py, PyList>> {
         let text = text_of(text)?;
-        py.detach(|| self.inner.encode_ordinary(&text))
-            .map_err(to_py)
+        let ids = py
+            .detach(|| self.inner.encode_ordinary(&text))
+            .map_err(to_py)?;
+        self.id_list(py, &ids)
     }
 
     #[pyo3(signature = (text, allowed_special, disallowed_special))]
-    fn encode(
+    fn encode<'py>(
         &self,
-        py: Python<'_>,
-        text: &Bound<'_, PyString>,
+        py: Python<'py>,
+        text: &Bound<'py, PyString>,
         allowed_special: Option<Vec<String>>,
         disallowed_special: Option<Vec<String>>,
-    ) -> PyResult<Vec<u32>> {
+    ) -> PyResult<Bound<'py, PyList>> {
         let text = text_of(text)?;
         let a = allowed(&self.inner, &allowed_special);
         let d = allowed(&self.inner, &disallowed_special);
-        py.detach(|| self.inner.encode(&text, a, d)).map_err(to_py)
+        let ids = py
+            .detach(|| self.inner.encode(&text, a, d))
+            .map_err(to_py)?;
+        self.id_list(py, &ids)
     }
 
-    fn encode_bytes(&self, py: Python<'_>, data: &[u8]) -> PyResult<Vec<u32>> {
-        py.detach(|| self.inner.encode_bytes(data)).map_err(to_py)
-    }
-
-    #[pyo3(signature = (texts, allowed_special, disallowed_special, num_threads=None))]
-    fn encode_batch(
+    /// Like `encode`, as a 1-D uint32 numpy array (the ids vector becomes the array's buffer, no copy).
+    #[pyo3(signature = (text, allowed_special, disallowed_special))]
+    fn encode_to_numpy<'py>(
         &self,
-        py: Python<'_>,
-        texts: &Bound<'_, PyAny>,
+        py: Python<'py>,
+        text: &Bound<'py, PyString>,
+        allowed_special: Option<Vec<String>>,
+        disallowed_special: Option<Vec<String>>,
+    ) -> PyResult<Bound<'py, PyArray1<u32>>> {
+        let text = text_of(text)?;
+        let a = allowed(&self.inner, &allowed_special);
+        let d = allowed(&self.inner, &disallowed_special);
+        let ids = py
+            .detach(|| self.inner.encode(&text, a, d))
+            .map_err(to_py)?;
+        Ok(ids.into_pyarray(py))
+    }
+
+    /// Like `encode_batch`, as flat uint32 ids and int64 offsets (length n + 1): text i is `ids[offsets[i]:offsets[i+1]]`.
+    #[pyo3(signature = (texts, allowed_special, disallowed_special, num_threads=None))]
+    #[allow(clippy::type_complexity)]
+    fn encode_batch_to_numpy<'py>(
+        &self,
+        py: Python<'py>,
+        texts: &Bound<'py, PyAny>,
         allowed_special: Option<Vec<String>>,
         disallowed_special: Option<Vec<String>>,
         num_threads: Option<usize>,
-    ) -> PyResult<Vec<Vec<u32>>> {
-        let texts = texts_of(texts)?;
-        let a = allowed(&self.inner, &allowed_special);
-        let d = allowed(&self.inner, &disallowed_special);
-        // Groups of about BATCH_GROUP_BYTES, with a signal check between groups so Ctrl-C stops promptly.
-        let mut out: Vec<Vec<u32>> = Vec::with_capacity(texts.len());
-        let mut start = 0;
-        while start < texts.len() {
-            let mut end = start;
-            let mut size = 0;
-            while end < texts.len() && (end == start || size < BATCH_GROUP_BYTES) {
-                size += texts[end].len();
-                end += 1;
+    ) -> PyResult<(Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<i64>>)> {
+        let lists = self.batch_ids(py, texts, allowed_special, disallowed_special, num_threads)?;
+        let (flat, offsets) = py.detach(|| {
+            let total: usize = lists.iter().map(|l| l.len()).sum();
+            let mut flat = Vec::with_capacity(total);
+            let mut offsets = Vec::with_capacity(lists.len() + 1);
+            offsets.push(0i64);
+            for l in &lists {
+                flat.extend_from_slice(l);
+                offsets.push(flat.len() as i64);
             }
-            let group = &texts[start..end];
-            let ids = py
-                .detach(|| with_threads(num_threads, || self.inner.encode_batch(group, a, d)))?
-                .map_err(to_py)?;
-            out.extend(ids);
-            py.check_signals()?;
-            start = end;
+            (flat, offsets)
+        });
+        Ok((flat.into_pyarray(py), offsets.into_pyarray(py)))
+    }
+
+    /// Like `encode_batch`, padded and/or truncated into `(batch, seq)` ids (uint32, or int64 with `int64`) and,
+    /// with `return_attention_mask`, a `(batch, seq)` mask (uint8, or bool with `mask_bool`; 1 = real token).
+    /// The options are checked before encoding; encoding and padding run with the GIL released.
+    #[pyo3(signature = (
+        texts, allowed_special, disallowed_special, num_threads=None, *, max_length=None, padding="longest",
+        truncation=None, padding_side="right", pad_id=None, allow_any_pad_id=false, bos=None, eos=None,
+        return_attention_mask=true, int64=false, mask_bool=false
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn encode_batch_padded<'py>(
+        &self,
+        py: Python<'py>,
+        texts: &Bound<'py, PyAny>,
+        allowed_special: Option<Vec<String>>,
+        disallowed_special: Option<Vec<String>>,
+        num_threads: Option<usize>,
+        max_length: Option<usize>,
+        padding: &str,
+        truncation: Option<&str>,
+        padding_side: &str,
+        pad_id: Option<u32>,
+        allow_any_pad_id: bool,
+        bos: Option<u32>,
+        eos: Option<u32>,
+        return_attention_mask: bool,
+        int64: bool,
+        mask_bool: bool,
+    ) -> PyResult<(Bound<'py, PyAny>, Option<Bound<'py, PyAny>>)> {
+        let opts = BatchOptions {
+            max_length,
+            padding: Padding::parse(padding).map_err(to_py)?,
+            truncation: truncation
+                .map(|t| Side::parse(t, "truncation"))
+                .transpose()
+                .map_err(to_py)?,
+            padding_side: Side::parse(padding_side, "padding_side").map_err(to_py)?,
+            pad_id,
+            bos,
+            eos,
+        };
+        opts.check_for(&self.inner, allow_any_pad_id)
+            .map_err(to_py)?;
+        let lists = self.batch_ids(py, texts, allowed_special, disallowed_special, num_threads)?;
+        let m = return_attention_mask;
+        match (int64, mask_bool) {
+            (false, false) => pad_to_arrays::<u32, u8>(py, &lists, &opts, m, num_threads),
+            (false, true) => pad_to_arrays::<u32, bool>(py, &lists, &opts, m, num_threads),
+            (true, false) => pad_to_arrays::<i64, u8>(py, &lists, &opts, m, num_threads),
+            (true, true) => pad_to_arrays::<i64, bool>(py, &lists, &opts, m, num_threads),
         }
-        Ok(out)
+    }
+
+    /// Number of tokens `encode_ordinary` would give, without building the list.
+    fn count_tokens(&self, py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<usize> {
+        let text = text_of(text)?;
+        py.detach(|| self.inner.count_tokens(&text)).map_err(to_py)
+    }
+
+    fn encode_bytes<'py>(&self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyList>> {
+        let ids = py.detach(|| self.inner.encode_bytes(data)).map_err(to_py)?;
+        self.id_list(py, &ids)
+    }
+
+    #[pyo3(signature = (texts, allowed_special, disallowed_special, num_threads=None))]
+    fn encode_batch<'py>(
+        &self,
+        py: Python<'py>,
+        texts: &Bound<'py, PyAny>,
+        allowed_special: Option<Vec<String>>,
+        disallowed_special: Option<Vec<String>>,
+        num_threads: Option<usize>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let lists = self.batch_ids(py, texts, allowed_special, disallowed_special, num_threads)?;
+        let items = lists
+            .iter()
+            .map(|ids| self.id_list(py, ids))
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, items)
     }
 
     fn decode_bytes<'py>(
@@ -804,8 +1013,32 @@ impl PyCounts {
                 )
             })
             .map_err(to_py)?;
-        Ok(PyTokenizer { inner })
+        Ok(PyTokenizer::new(inner))
     }
+}
+
+/// Pre-tokenizes `text` with a pattern (name or regex); `use_regex` forces the regex engine even for the built-in
+/// patterns (which otherwise use the hand-written scanner; the two give identical pieces).
+#[pyfunction]
+#[pyo3(signature = (text, pattern, use_regex=false))]
+fn pretokenize(
+    py: Python<'_>,
+    text: &Bound<'_, PyString>,
+    pattern: &str,
+    use_regex: bool,
+) -> PyResult<Vec<String>> {
+    let text = text_of(text)?;
+    let pretok = PreTokenizer::new(pattern).map_err(to_py)?;
+    py.detach(|| {
+        let mut out = Vec::new();
+        let r = if use_regex {
+            pretok.split_regex(&text, |p| out.push(p.to_string()))
+        } else {
+            pretok.split(&text, |p| out.push(p.to_string()))
+        };
+        r.map(|_| out)
+    })
+    .map_err(to_py)
 }
 
 #[pymodule(gil_used = false)]
@@ -819,10 +1052,12 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("FormatError", py.get_type::<FormatError>())?;
     m.add_class::<PyTokenizer>()?;
     m.add_class::<PyCounts>()?;
+    m.add_function(wrap_pyfunction!(pretokenize, m)?)?;
     let patterns = PyDict::new(py);
     for (name, pat) in bytepair_core::pretokenize::BUILTIN_PATTERNS {
         patterns.set_item(name, pat)?;
     }
     m.add("PATTERNS", patterns)?;
+    formats::register(m)?;
     Ok(())
 }

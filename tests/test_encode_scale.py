@@ -1,0 +1,212 @@
+"""Encoding at scale (issue 5): the fast pre-tokenizer against the regex, long and pathological pieces against a
+plain reference BPE and tiktoken, numpy outputs, count_tokens, encode_iterable and token shards."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+
+import bytepair as bp
+import numpy as np
+import pytest
+import reference
+import tiktoken
+from conftest import PATTERNS
+from hypothesis import given
+from hypothesis import strategies as st
+
+PATTERN_NAMES = ["gpt2", "cl100k", "o200k"]
+
+# Characters that exercise every branch of the three patterns: spaces of several kinds, CR/LF, letters of every case
+# class (Lu, Ll, Lt, Lm, Lo, M), digits of every kind (Nd, Nl, No), apostrophes and contractions (incl. U+017F, which
+# case-folds to 's'), punctuation, '/', emoji with ZWJ.
+TRICKY = (
+    "   \t\n\n\r\u00a0\u3000\u2028\u0085\x0b\x0c"
+    "abAZsStlLveErdmM\u017fK\u01c5\u02b0\u4e2d\u0301\u0903\u00e9\u03a9\u03c9"
+    "12\u0663\u00bd\u216b''/.!\"{-_\U0001f600\u200d\x00\u00df\u01c8\ufb01"
+)
+tricky_text = st.text(alphabet=st.sampled_from(TRICKY), max_size=40)
+
+
+@pytest.mark.parametrize("name", PATTERN_NAMES)
+@given(text=st.text(max_size=60))
+def test_fast_pretokenizer_equals_regex_on_any_text(name, text):
+    assert bp.pretokenize(text, name) == bp._core.pretokenize(text, PATTERNS[name], True)
+
+
+@pytest.mark.parametrize("name", PATTERN_NAMES)
+@given(text=tricky_text)
+def test_fast_pretokenizer_equals_regex_on_tricky_text(name, text):
+    fast = bp.pretokenize(text, name)
+    assert fast == bp._core.pretokenize(text, PATTERNS[name], True)
+    assert "".join(fast) == text
+
+
+@pytest.mark.parametrize("name", PATTERN_NAMES)
+def test_fast_pretokenizer_equals_regex_on_the_corpus(name, corpus_docs):
+    for path, text in corpus_docs.items():
+        assert bp.pretokenize(text, name) == bp._core.pretokenize(text, PATTERNS[name], True), path
+
+
+ISSUE_STRINGS = [
+    "", " ", "\n\n\n", "a\r\nb", "x   y", "end   ", "\n             'x", "\u00a0\u3000x", "e\u0301",
+    "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466", "\U0001f1ef\U0001f1f5",
+    "\u6f22\u5b57\u304b\u306a\u30ab\u30ca\ud55c\uad6d\uc5b4", "\u0645\u0631\u062d\u0628\u0627", "1234567890",
+    "'s 'S 're", "\x00", "\U0010ffff",
+]
+
+
+@pytest.mark.parametrize("name", PATTERN_NAMES)
+def test_fast_pretokenizer_on_the_issue_strings(name):
+    for s in ISSUE_STRINGS:
+        assert bp.pretokenize(s, name) == bp._core.pretokenize(s, PATTERNS[name], True), repr(s)
+
+
+def test_pretokenize_custom_pattern_keeps_every_character():
+    assert bp.pretokenize("a, b!", r"\w+") == ["a", ", ", "b", "!"]
+    with pytest.raises(bp.BytepairError, match="does not compile"):
+        bp.pretokenize("x", "(unclosed")
+
+
+# ---------------------------------------------------------------------------------------------- long pieces / BPE
+def toy_tokenizer():
+    """A tokenizer whose ranks include aa, aaa, aaaa and ab (rank order chosen to make merges compete)."""
+    ranks = {bytes([b]): b for b in range(256)}
+    for i, t in enumerate([b"aa", b"ab", b"aaa", b"ba", b"aaaa", b"bab", b"a a", b"  "]):
+        ranks[t] = 256 + i
+    enc = tiktoken.Encoding("toy", pat_str=r"\S+|\s+", mergeable_ranks=ranks, special_tokens={})
+    return bp.Tokenizer.from_tiktoken(enc), ranks
+
+
+def test_runs_against_reference_bpe(cl100k_enc, cl100k_tok, o200k_enc, o200k_tok):
+    # c * n for n in 1..300 covers both the short-piece scan and the heap algorithm (pieces of >= 256 bytes)
+    for enc, tok in ((cl100k_enc, cl100k_tok), (o200k_enc, o200k_tok)):
+        ranks = enc._mergeable_ranks
+        for c in [" ", "\t", "\n", "a", "0", "\u00e9"]:
+            for n in list(range(1, 131)) + [255, 256, 257, 300]:
+                text = c * n
+                expected = reference.encode(text, ranks, enc._pat_str)
+                assert tok.encode_ordinary(text) == expected, (c, n)
+
+
+@given(text=st.text(alphabet="ab ", max_size=300))
+def test_random_ab_strings_against_reference(text):
+    tok, ranks = toy_tokenizer()
+    assert tok.encode_ordinary(text) == reference.encode(text, ranks, r"\S+|\s+")
+
+
+WORST_CASES = {
+    "a": lambda n: "a" * n,
+    "space": lambda n: " " * n,
+    "caret": lambda n: "^" * n,
+    "newline": lambda n: "\n" * n,
+    "random letters": lambda n: "".join(random.Random(0).choice("abcdefghijklmnopqrstuvwxyz") for _ in range(n)),
+    "json": lambda n: '{"k":' * (n // 5),
+}
+
+
+@pytest.mark.parametrize("case", list(WORST_CASES))
+def test_worst_cases_round_trip_and_match_tiktoken(case, cl100k_enc, cl100k_tok, o200k_tok):
+    big = WORST_CASES[case](10**6)
+    for tok in (cl100k_tok, o200k_tok):
+        ids = tok.encode_ordinary(big)
+        assert tok.decode(ids) == big
+    # tiktoken is quadratic on some of these: compare on a prefix it handles quickly
+    small = WORST_CASES[case](20_000)
+    assert cl100k_tok.encode_ordinary(small) == cl100k_enc.encode_ordinary(small)
+
+
+# ---------------------------------------------------------------------------------------------- arrays and streams
+def test_numpy_outputs_equal_lists(cl100k_tok, corpus_docs):
+    texts = list(corpus_docs.values())[:5] + ["", "hello"]
+    for t in texts:
+        arr = cl100k_tok.encode_to_numpy(t)
+        assert arr.dtype == np.uint32 and arr.ndim == 1
+        assert arr.tolist() == cl100k_tok.encode(t)
+    ids, offsets = cl100k_tok.encode_batch_to_numpy(texts, num_threads=2)
+    assert ids.dtype == np.uint32 and offsets.dtype == np.int64
+    assert offsets.shape == (len(texts) + 1,) and offsets[0] == 0 and offsets[-1] == len(ids)
+    expected = cl100k_tok.encode_batch(texts)
+    for i, e in enumerate(expected):
+        assert ids[offsets[i] : offsets[i + 1]].tolist() == e
+
+
+def test_encode_batch_equals_encode(o200k_tok, corpus_docs):
+    texts = list(corpus_docs.values())
+    assert o200k_tok.encode_batch(texts, num_threads=2) == [o200k_tok.encode(t) for t in texts]
+    assert o200k_tok.encode_ordinary_batch(texts, num_threads=1) == [o200k_tok.encode_ordinary(t) for t in texts]
+
+
+def test_count_tokens(cl100k_tok, corpus_docs):
+    for t in list(corpus_docs.values())[:5] + ["", " ", "a" * 1000]:
+        assert cl100k_tok.count_tokens(t) == len(cl100k_tok.encode_ordinary(t))
+    with pytest.raises(TypeError, match="must be str"):
+        cl100k_tok.count_tokens(b"bytes")
+
+
+@pytest.mark.parametrize("key", ["cl100k", "o200k"])
+def test_encode_iterable_equals_encoding_the_whole_text(key, cl100k_tok, o200k_tok, corpus_docs):
+    tok = cl100k_tok if key == "cl100k" else o200k_tok
+    text = "".join(list(corpus_docs.values())[:6])  # > 4 M characters: several cuts
+    got = list(tok.encode_iterable(io.StringIO(text)))
+    assert got == tok.encode(text)
+    multi = next(v for k, v in corpus_docs.items() if "udhr" in k)
+    assert list(tok.encode_iterable(multi.splitlines(keepends=True))) == tok.encode(multi)
+
+
+def test_encode_iterable_rejects_non_str(cl100k_tok):
+    with pytest.raises(TypeError, match="item 1 is of type bytes"):
+        list(cl100k_tok.encode_iterable(["a", b"b"]))
+
+
+# ---------------------------------------------------------------------------------------------- token shards
+def test_encode_file_writes_the_ids(tmp_path, cl100k_tok, corpus_docs):
+    _path, text = next(iter(corpus_docs.items()))
+    src = tmp_path / "doc.txt"
+    src.write_text(text, encoding="utf-8")
+    summary = cl100k_tok.encode_file(src, tmp_path / "doc.npy", separator="<|endoftext|>")
+    arr = np.load(tmp_path / "doc.npy")
+    assert arr.dtype == np.uint32  # n_vocab > 65536
+    assert arr[:-1].tolist() == cl100k_tok.encode(text)
+    assert arr[-1] == cl100k_tok.special_tokens["<|endoftext|>"]
+    assert summary["tokens"] == len(arr)
+
+
+def test_shards_small_vocab_uint16_and_manifest(tmp_path):
+    tok = bp.Tokenizer.train(["hello world, hello tokens\n"] * 50, 300, special_tokens=["<|endoftext|>"])
+    files = []
+    for i in range(3):
+        f = tmp_path / f"f{i}.txt"
+        f.write_text(f"document {i}\nhello world\n" * 200, encoding="utf-8")
+        files.append(f)
+    from bytepair.shards import encode_files
+
+    out = tmp_path / "out"
+    summary = encode_files(tok, files, out, separator="<|endoftext|>", shard_tokens=1000)
+    manifest = json.loads((out / "manifest.json").read_text())
+    shards = [np.load(out / s["path"]) for s in manifest["shards"]]
+    assert all(s.dtype == np.uint16 for s in shards)
+    assert [len(s) for s in shards] == [s["tokens"] for s in manifest["shards"]]
+    assert all(len(s) == 1000 for s in shards[:-1])
+    flat = np.concatenate(shards).tolist()
+    eot = tok.special_tokens["<|endoftext|>"]
+    expected = []
+    for f in files:
+        expected += tok.encode(f.read_text(encoding="utf-8")) + [eot]
+    assert flat == expected
+    assert summary["tokens"] == len(expected)
+
+
+def test_shard_errors(tmp_path, cl100k_tok):
+    src = tmp_path / "a.txt"
+    src.write_bytes(b"hello \xff world")
+    with pytest.raises(bp.BytepairError, match=r"a\.txt: invalid UTF-8 at byte offset 6"):
+        cl100k_tok.encode_file(src, tmp_path / "a.npy")
+    src.write_text("ok", encoding="utf-8")
+    with pytest.raises(bp.BytepairError, match="uint16 cannot hold"):
+        cl100k_tok.encode_file(src, tmp_path / "a.npy", dtype="uint16")
+    with pytest.raises(bp.BytepairError, match="not a special token"):
+        cl100k_tok.encode_file(src, tmp_path / "a.npy", separator="<|nope|>")
+    with pytest.raises(FileNotFoundError, match="missing.txt"):
+        cl100k_tok.encode_file(tmp_path / "missing.txt", tmp_path / "a.npy")
