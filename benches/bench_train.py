@@ -1,8 +1,8 @@
 """Training benchmark: bytepair beside rustbpe, Hugging Face tokenizers and bpeasy (issue 4, DESIGN §7).
 
-Each measurement runs in a fresh Python process; the parent reads the child's peak RSS and CPU time from
-``os.wait4`` and the child reports the wall time of the training call (reading the corpus included, imports
-excluded). Corpora: ``../shared/corpus/en``, ``multi`` and the Python-stdlib code corpus that
+Each measurement runs in a fresh Python process; the parent reads the child's CPU time from ``os.wait4``, and the
+child reports the wall time of the training call (reading the corpus included, imports excluded) and its own peak
+RSS (``VmHWM``; the ``ru_maxrss`` a parent sees also counts the parent's RSS at spawn time). Corpora: ``../shared/corpus/en``, ``multi`` and the Python-stdlib code corpus that
 ``../shared/corpus/make_code_corpus.sh`` writes (into /tmp), at vocab 8,192 and 32,768, all with the cl100k
 pre-tokenization pattern; then the scaling run, ``en`` concatenated 20 times into one file in /tmp.
 
@@ -86,7 +86,13 @@ elif tool == "bpeasy":
     n = len(ranks)
 else:
     raise SystemExit(f"unknown tool {tool}")
-print(json.dumps({"seconds": time.perf_counter() - t0, "n_vocab": n}))
+seconds = time.perf_counter() - t0
+hwm = None
+try:  # this process's own peak (ru_maxrss seen by the parent also counts the parent's RSS at spawn time)
+    hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    pass
+print(json.dumps({"seconds": seconds, "n_vocab": n, "hwm_kb": hwm}))
 '''
 
 
@@ -109,7 +115,10 @@ def _measure_once(tool: str, vocab: int, files: list[Path]) -> dict[str, float]:
     if proc.returncode != 0:
         raise RuntimeError(f"{tool} failed (exit {proc.returncode}):\n{err[-2000:]}")
     info = json.loads(out.strip().splitlines()[-1])
-    rss = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+    if info.get("hwm_kb"):
+        rss = info["hwm_kb"] * 1024  # Linux: the child's own VmHWM
+    else:
+        rss = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
     return {"seconds": info["seconds"], "cpu": usage.ru_utime + usage.ru_stime, "rss": rss, "n_vocab": info["n_vocab"]}
 
 
@@ -168,6 +177,7 @@ def main() -> int:
     ap.add_argument("--vocab", default="8192,32768")
     ap.add_argument("--tools", default=",".join(TOOLS))
     ap.add_argument("--no-scaling", action="store_true")
+    ap.add_argument("--no-pathological", action="store_true")
     args = ap.parse_args()
     vocabs = [int(v) for v in args.vocab.split(",")]
     tools = [t for t in args.tools.split(",") if t]
@@ -199,12 +209,51 @@ def main() -> int:
                 scaling.append(r)
                 print(f"{label:6} {8192:6} {tool:11} {r['seconds']:7.2f} s  cpu {r['cpu']:6.2f} s  "
                       f"{r['mb'] / r['seconds']:6.1f} MB/s  rss {r['rss'] / 1e6:6.0f} MB", flush=True)
+    patho = [] if args.no_pathological else pathological()
     load_after = os.getloadavg()
-    write_results(rows, scaling, args, load_before, load_after)
+    write_results(rows, scaling, patho, args, load_before, load_after)
     return 0
 
 
-def write_results(rows: list[dict], scaling: list[dict], args: argparse.Namespace,
+def pathological() -> list[dict]:
+    """bytepair on the worst inputs of issue 4: 20 MB of random letters (one 20 MB pre-token), a single 50 MB line,
+    and a file invalid at byte 10,000,000 (the error must name the file and the offset)."""
+    import random
+    import string
+
+    TMP.mkdir(parents=True, exist_ok=True)
+    letters, line, broken = TMP / "letters_20mb.txt", TMP / "line_50mb.txt", TMP / "invalid_at_10000000.txt"
+    if not letters.exists():
+        rng = random.Random(0)
+        with letters.open("w", encoding="ascii") as f:
+            for _ in range(20):
+                f.write("".join(rng.choices(string.ascii_letters, k=1_000_000)))
+    en = b"".join(f.read_bytes() for f in sorted((SHARED / "corpus" / "en").glob("*.txt")))
+    if not line.exists():
+        flat = en.replace(b"\r", b" ").replace(b"\n", b" ")
+        cut = (flat * (50_000_000 // len(flat) + 1))[:50_000_000]
+        line.write_bytes(cut.decode("utf-8", errors="ignore").encode("utf-8"))  # no partial character at the end
+    if not broken.exists():
+        data = bytearray((en * 2)[:20_000_000])
+        data[10_000_000] = 0xFF
+        broken.write_bytes(bytes(data))
+    out = []
+    for label, f in (("20 MB random letters, no whitespace", letters), ("one 50 MB line", line)):
+        r = measure("bytepair", 8192, [f], 1)
+        r.update(input=label, mb=mb([f]))
+        out.append(r)
+        print(f"{label:40} {r['seconds']:7.2f} s  rss {r['rss'] / 1e6:6.0f} MB", flush=True)
+    code = "import bytepair as bp, sys\ntry:\n    bp.count_pretokens(sys.argv[1])\nexcept bp.BytepairError as e:\n    print(e)"
+    t0 = time.perf_counter()
+    res = subprocess.run([sys.executable, "-c", code, str(broken)], capture_output=True, text=True, check=True)
+    message = res.stdout.strip()
+    out.append({"input": "invalid UTF-8 at byte 10,000,000", "seconds": time.perf_counter() - t0,
+                "message": message, "mb": mb([broken])})
+    print(f"invalid file: {message}", flush=True)
+    return out
+
+
+def write_results(rows: list[dict], scaling: list[dict], patho: list[dict], args: argparse.Namespace,
                   load_before: tuple[float, ...], load_after: tuple[float, ...]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     base = {(r["corpus"], r["vocab"]): r for r in rows if r["tool"] == "rustbpe"}
@@ -222,7 +271,8 @@ def write_results(rows: list[dict], scaling: list[dict], args: argparse.Namespac
         ),
         (
             "Each cell is its own process: seconds = wall time of reading the corpus and training (imports excluded; "
-            f"best of {args.repeat}), CPU = user + system time of the whole process, RSS = its peak resident memory. "
+            f"best of {args.repeat}), CPU = user + system time of the whole process, RSS = its peak resident memory "
+            "(VmHWM). "
             "cl100k pre-tokenization everywhere; bytepair reads the files (streamed), the peers get documents of "
             "~64 KB."
         ),
@@ -250,8 +300,16 @@ def write_results(rows: list[dict], scaling: list[dict], args: argparse.Namespac
                 a, z = by[(tool, "en x1")], by[(tool, "en x20")]
                 lines.append(f"\n{tool}: 20x the data took {z['seconds'] / a['seconds']:.1f}x the time and "
                              f"{z['rss'] / a['rss']:.2f}x the peak memory.")
+    if patho:
+        lines += ["", "## Pathological inputs (bytepair, vocab 8,192)", "",
+                  "| input | MB | seconds | peak RSS MB | result |", "|---|---:|---:|---:|---|"]
+        for r in patho:
+            rss = f"{r['rss'] / 1e6:.0f}" if "rss" in r else "-"
+            result = f"error: `{r['message']}`" if "message" in r else f"{r['n_vocab']:,} tokens"
+            lines.append(f"| {r['input']} | {r['mb']:.0f} | {r['seconds']:.2f} | {rss} | {result} |")
     (RESULTS / "train.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (RESULTS / "train.json").write_text(json.dumps({"rows": rows, "scaling": scaling}, indent=1), encoding="utf-8")
+    (RESULTS / "train.json").write_text(json.dumps({"rows": rows, "scaling": scaling, "pathological": patho},
+                                                   indent=1), encoding="utf-8")
     plot(rows)
     print(f"wrote {RESULTS / 'train.md'}")
 

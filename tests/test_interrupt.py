@@ -38,7 +38,7 @@ def progress(done, total):
         started.append(1)
         print("started", flush=True)
 counts = bp.count_pretokens(docs)
-counts._core.train(2_000_000, [], 1, None, progress)
+counts._core.train(2_000_000, [], 1, None, progress)  # Tokenizer.train_from_counts with a callback
 """
 
 BATCH = """

@@ -130,6 +130,7 @@ class Counts:
         min_frequency: int = 1,
         max_token_length: int | None = None,
         progress: Callable[[int, int], object] | None = None,
+        consume: bool = False,
     ) -> CoreTokenizer: ...
 
 def pretokenize(text: str, pattern: str, use_regex: bool = False) -> list[str]: ...

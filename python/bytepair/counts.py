@@ -134,7 +134,7 @@ def count_pretokens(
 ) -> PretokenCounts:
     """Counts the pre-tokens of a corpus: the first half of training, parallel and streamed.
 
-    Files are read in chunks (16 MB) cut only where pre-tokenization is unaffected and never inside a UTF-8
+    Files are read in chunks (4 MB) cut only where pre-tokenization is unaffected and never inside a UTF-8
     character or a special token, so memory grows with the number of distinct pre-tokens, not the corpus size.
     Documents from an iterable are counted in batches on a worker thread while the next batch is read.
 

@@ -264,7 +264,9 @@ class Tokenizer:
             data, pattern=pattern, special_tokens=specials, num_threads=num_threads, progress=progress,
             errors=errors, _chunk_bytes=_chunk_bytes,
         )
-        return cls._wrap(_run_training(counts, vocab_size, specials, min_frequency, max_token_length, progress))
+        return cls._wrap(
+            _run_training(counts, vocab_size, specials, min_frequency, max_token_length, progress, consume=True)
+        )
 
     @classmethod
     def train_from_counts(
@@ -950,6 +952,7 @@ def _run_training(
     min_frequency: int,
     max_token_length: int | None,
     progress: bool,
+    consume: bool = False,
 ) -> CoreTokenizer:
     bar = _progress_bar(progress, "merging", vocab_size - 256 - len(specials), unit="merge")
     last = [0]
@@ -959,7 +962,7 @@ def _run_training(
         last[0] = done
 
     try:
-        return counts._core.train(vocab_size, list(specials), min_frequency, max_token_length, report)
+        return counts._core.train(vocab_size, list(specials), min_frequency, max_token_length, report, consume)
     finally:
         bar.close()
 

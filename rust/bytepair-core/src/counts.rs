@@ -177,7 +177,8 @@ impl PretokenCounts {
         progress: &mut dyn FnMut(u64) -> bool,
     ) -> Result<()> {
         while let Some(chunk) = reader.next_chunk()? {
-            self.add_texts(&[chunk], pretok, specials)?;
+            self.add_texts(std::slice::from_ref(&chunk), pretok, specials)?;
+            reader.recycle(chunk);
             if !progress(reader.bytes_read()) {
                 return Err(Error::Interrupted);
             }

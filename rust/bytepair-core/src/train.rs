@@ -11,6 +11,7 @@
 //! distinct pre-tokens containing the pair, whatever their length (a 20 MB pre-token costs nothing per step beyond
 //! its occurrences). The best pair comes from a max-heap with lazy invalidation: counts of existing pairs only go
 //! down, so an entry whose count is stale is re-pushed with the current count when it reaches the top.
+use std::borrow::Borrow;
 use std::cmp::Ordering;
 
 use rustc_hash::FxHashMap;
@@ -102,7 +103,48 @@ struct Node {
 struct PairInfo {
     count: u64,
     /// Arena positions where the pair may start (checked when read).
-    at: Vec<u32>,
+    at: Positions,
+}
+
+/// A list of arena positions, the first few inline: most pairs are rare, and a heap allocation each would cost
+/// more time and memory than their positions.
+enum Positions {
+    Inline(u8, [u32; 4]),
+    Heap(Vec<u32>),
+}
+
+impl Default for Positions {
+    fn default() -> Self {
+        Positions::Inline(0, [0; 4])
+    }
+}
+
+impl Positions {
+    #[inline]
+    fn push(&mut self, p: u32) {
+        match self {
+            Positions::Inline(n, a) if (*n as usize) < a.len() => {
+                a[*n as usize] = p;
+                *n += 1;
+            }
+            Positions::Inline(_, a) => {
+                let mut v = Vec::with_capacity(8);
+                v.extend_from_slice(a);
+                v.push(p);
+                *self = Positions::Heap(v);
+            }
+            Positions::Heap(v) => v.push(p),
+        }
+    }
+
+    /// Moves the positions into `out` (cleared first), leaving the list empty.
+    fn take_into(&mut self, out: &mut Vec<u32>) {
+        out.clear();
+        match std::mem::take(self) {
+            Positions::Inline(n, a) => out.extend_from_slice(&a[..n as usize]),
+            Positions::Heap(v) => out.extend_from_slice(&v),
+        }
+    }
 }
 
 /// A change to one pair during a merge step, applied to the table once at the end of the step.
@@ -110,7 +152,7 @@ struct PairInfo {
 struct Delta {
     add: u64,
     sub: u64,
-    at: Vec<u32>,
+    at: Positions,
 }
 
 /// A heap entry: the count, the pair, and the first 8 bytes of each side (big-endian, so comparing the numbers
@@ -234,6 +276,26 @@ pub fn train(
     opts: &TrainOptions,
     progress: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<Trained> {
+    train_from(counts, opts, progress)
+}
+
+/// [`train`], taking the counts: their memory is freed once the merge loop's own tables are built.
+///
+/// # Errors
+/// As [`train`].
+pub fn train_owned(
+    counts: PretokenCounts,
+    opts: &TrainOptions,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<Trained> {
+    train_from(counts, opts, progress)
+}
+
+fn train_from<C: Borrow<PretokenCounts>>(
+    counts: C,
+    opts: &TrainOptions,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<Trained> {
     check_options(opts)?;
     let target_tokens = opts.vocab_size - opts.special_tokens.len();
     let wanted = target_tokens - 256;
@@ -252,6 +314,7 @@ pub fn train(
 
     // The arena: every distinct pre-token of two bytes or more, one after the other.
     let total: usize = counts
+        .borrow()
         .counts()
         .keys()
         .filter(|k| k.len() > 1)
@@ -264,7 +327,7 @@ pub fn train(
     }
     let mut nodes: Vec<Node> = Vec::with_capacity(total);
     let mut freq: Vec<u64> = Vec::new();
-    for (k, &f) in counts.counts() {
+    for (k, &f) in counts.borrow().counts() {
         if k.len() < 2 {
             continue;
         }
@@ -282,6 +345,8 @@ pub fn train(
             });
         }
     }
+
+    drop(counts);
 
     let mut pairs: FxHashMap<u64, PairInfo> = FxHashMap::default();
     for (p, node) in nodes.iter().enumerate() {
@@ -312,7 +377,12 @@ pub fn train(
 
     let mut merges: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut deltas: FxHashMap<u64, Delta> = FxHashMap::default();
+    let (mut left_f, mut right_f) = (vec![0u64; target_tokens], vec![0u64; target_tokens]);
+    // (neighbour token, position) of the pairs a step creates, left and right of the merged pair.
+    let mut new_left: Vec<(u32, u32)> = Vec::new();
+    let mut new_right: Vec<(u32, u32)> = Vec::new();
     let mut cand: Vec<(u32, u64)> = Vec::new();
+    let mut at: Vec<u32> = Vec::new();
     while tokens.bytes.len() < target_tokens {
         let Some(top) = heap.pop(&tokens) else { break };
         let current = pairs.get(&top.pair).map_or(0, |e| e.count);
@@ -346,7 +416,11 @@ pub fn train(
         };
         merges.push((left, right));
 
-        let mut at = pairs.remove(&top.pair).map(|e| e.at).unwrap_or_default();
+        if let Some(mut e) = pairs.remove(&top.pair) {
+            e.at.take_into(&mut at);
+        } else {
+            at.clear();
+        }
         at.sort_unstable();
         // First pass: independent loads (the memory system overlaps them), dropping most stale positions and
         // fetching each frequency; the second pass then finds its nodes in cache.
@@ -368,19 +442,17 @@ pub fn train(
                 continue;
             }
             let (l, r) = (node.prev, qn.next);
+            // (x, a) loses f and (x, c) gains f for the left neighbour x; (b, y) and (c, y) likewise on the right.
+            // Summed per neighbour in dense arrays here, turned into per-pair changes once per step below.
             if l != NIL {
                 let x = nodes[l as usize].sym;
-                deltas.entry(key(x, a)).or_default().sub += f;
-                let d = deltas.entry(key(x, c)).or_default();
-                d.add += f;
-                d.at.push(l);
+                left_f[x as usize] += f;
+                new_left.push((x, l));
             }
             if r != NIL {
                 let y = nodes[r as usize].sym;
-                deltas.entry(key(b, y)).or_default().sub += f;
-                let d = deltas.entry(key(c, y)).or_default();
-                d.add += f;
-                d.at.push(p);
+                right_f[y as usize] += f;
+                new_right.push((y, p));
                 nodes[r as usize].prev = p;
             }
             let n = &mut nodes[p as usize];
@@ -388,13 +460,37 @@ pub fn train(
             n.next = r;
             nodes[q as usize].sym = DEAD;
         }
+        for (side, list) in [(0, &mut new_left), (1, &mut new_right)] {
+            list.sort_unstable();
+            let sums = if side == 0 { &mut left_f } else { &mut right_f };
+            let mut i = 0;
+            while i < list.len() {
+                let x = list[i].0;
+                let j = i + list[i..].partition_point(|&(y, _)| y == x);
+                let w = std::mem::take(&mut sums[x as usize]);
+                let (gone, new) = if side == 0 {
+                    (key(x, a), key(x, c))
+                } else {
+                    (key(b, x), key(c, x))
+                };
+                deltas.entry(gone).or_default().sub += w;
+                let d = deltas.entry(new).or_default();
+                d.add += w;
+                list[i..j].iter().for_each(|&(_, pos)| d.at.push(pos));
+                i = j;
+            }
+            list.clear();
+        }
         for (k, d) in deltas.drain() {
             if k == top.pair {
                 continue; // every occurrence is gone
             }
             let e = pairs.entry(k).or_default();
             e.count = e.count + d.add - d.sub;
-            e.at.extend_from_slice(&d.at);
+            match d.at {
+                Positions::Inline(n, a) => a[..n as usize].iter().for_each(|&p| e.at.push(p)),
+                Positions::Heap(v) => v.iter().for_each(|&p| e.at.push(p)),
+            }
             if d.add > d.sub {
                 if let Some(x) = entry(&tokens, k, e.count) {
                     heap.push(x, &tokens);

@@ -945,16 +945,19 @@ impl PyCounts {
     }
 
     /// Learns the merges and returns the tokenizer. `progress(done, total)` is called from time to time (with the
-    /// GIL); Ctrl-C raises KeyboardInterrupt promptly.
-    #[pyo3(signature = (vocab_size, special_tokens, min_frequency=1, max_token_length=None, progress=None))]
+    /// GIL); Ctrl-C raises KeyboardInterrupt promptly. With `consume`, the table is handed to the trainer (and
+    /// this object left empty) so its memory is freed before the merge loop runs.
+    #[pyo3(signature = (vocab_size, special_tokens, min_frequency=1, max_token_length=None, progress=None, consume=false))]
+    #[allow(clippy::too_many_arguments)]
     fn train(
-        &self,
+        &mut self,
         py: Python<'_>,
         vocab_size: usize,
         special_tokens: Vec<String>,
         min_frequency: u64,
         max_token_length: Option<usize>,
         progress: Option<Py<PyAny>>,
+        consume: bool,
     ) -> PyResult<PyTokenizer> {
         let opts = TrainOptions {
             vocab_size,
@@ -963,6 +966,8 @@ impl PyCounts {
             max_token_length,
         };
         train::check_options(&opts).map_err(to_py)?;
+        let pattern = self.counts.pattern().to_string();
+        let special = self.counts.special_tokens().to_vec();
         let mut callback_error: Option<PyErr> = None;
         let trained = py.detach(|| {
             let mut on_merges = |done: usize, total: usize| -> bool {
@@ -980,7 +985,15 @@ impl PyCounts {
                     true
                 })
             };
-            train::train(&self.counts, &opts, &mut on_merges)
+            if consume {
+                let owned = std::mem::replace(
+                    &mut self.counts,
+                    PretokenCounts::with_config(&pattern, special.clone()),
+                );
+                train::train_owned(owned, &opts, &mut on_merges)
+            } else {
+                train::train(&self.counts, &opts, &mut on_merges)
+            }
         });
         let trained = match trained {
             Ok(t) => t,
@@ -990,7 +1003,6 @@ impl PyCounts {
             }
             Err(e) => return Err(to_py(e)),
         };
-        let pattern = self.counts.pattern().to_string();
         let inner = py
             .detach(move || {
                 Tokenizer::from_vocab_merges(
