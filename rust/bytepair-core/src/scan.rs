@@ -257,6 +257,36 @@ impl<'t> Scanner<'t> {
             .map(|p| i + p + 1)
     }
 
+    /// `\p{N}{1,3}` after the first digit (which ends at `e`): up to two more digits.
+    #[inline(always)]
+    fn up_to_three_digits(&self, mut e: usize) -> usize {
+        for _ in 0..2 {
+            if e < self.b.len() {
+                let (_, m, g) = self.at(e);
+                if g & N != 0 {
+                    e += m;
+                    continue;
+                }
+            }
+            break;
+        }
+        e
+    }
+
+    /// ` ?[^\s\p{L}\p{N}]+[tail]*` at `i` (char `c` with flags `f`): the end, or `None` when it does not match.
+    #[inline(always)]
+    fn other_run(&self, i: usize, c: u32, f: u8, tail: &[u8]) -> Option<usize> {
+        let start = if c == SPACE && self.is_other(i + 1) {
+            i + 1
+        } else if f & (L | N | WS) == 0 {
+            i
+        } else {
+            return None;
+        };
+        let e = self.run_other(start);
+        Some(self.run_bytes(e, tail))
+    }
+
     /// End of the cl100k piece starting at `i`.
     #[inline]
     pub fn next_cl100k(&self, i: usize) -> usize {
@@ -278,30 +308,11 @@ impl<'t> Scanner<'t> {
         }
         // \p{N}{1,3}+
         if f & N != 0 {
-            let mut e = i + n;
-            for _ in 0..2 {
-                if e < len {
-                    let (_, m, g) = self.at(e);
-                    if g & N != 0 {
-                        e += m;
-                        continue;
-                    }
-                }
-                break;
-            }
-            return e;
+            return self.up_to_three_digits(i + n);
         }
         // ' ?[^\s\p{L}\p{N}]++[\r\n]*+'
-        let start = if c == SPACE && self.is_other(i + 1) {
-            Some(i + 1)
-        } else if f & (L | N | WS) == 0 {
-            Some(i)
-        } else {
-            None
-        };
-        if let Some(s) = start {
-            let e = self.run_other(s);
-            return self.run_bytes(e, b"\r\n");
+        if let Some(e) = self.other_run(i, c, f, b"\r\n") {
+            return e;
         }
         // c is whitespace
         let w = self.run(i, WS);
@@ -406,30 +417,11 @@ impl<'t> Scanner<'t> {
         }
         // \p{N}{1,3}
         if f & N != 0 {
-            let mut e = i + n;
-            for _ in 0..2 {
-                if e < len {
-                    let (_, m, g) = self.at(e);
-                    if g & N != 0 {
-                        e += m;
-                        continue;
-                    }
-                }
-                break;
-            }
-            return e;
+            return self.up_to_three_digits(i + n);
         }
         // ' ?[^\s\p{L}\p{N}]+[\r\n/]*'
-        let start = if c == SPACE && self.is_other(i + 1) {
-            Some(i + 1)
-        } else if f & (L | N | WS) == 0 {
-            Some(i)
-        } else {
-            None
-        };
-        if let Some(s) = start {
-            let e = self.run_other(s);
-            return self.run_bytes(e, b"\r\n/");
+        if let Some(e) = self.other_run(i, c, f, b"\r\n/") {
+            return e;
         }
         let w = self.run(i, WS);
         if let Some(e) = self.after_last_crlf(i, w) {
