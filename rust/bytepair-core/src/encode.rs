@@ -15,12 +15,15 @@ pub type Ranks = FxHashMap<Vec<u8>, u32>;
 /// lookup is one integer hash and compare, no `memcmp`; longer tokens go to a second map.
 ///
 /// Single bytes and byte pairs (the first and most frequent lookups of every merge) are direct tables.
+///
+/// It also holds a [`PairMap`] (left rank, right rank) -> merged rank, so the merge loop works on ranks alone.
 #[derive(Debug, Clone)]
 pub struct RankMap {
     single: [u32; 256],
     pair: Vec<u32>,
     small: FxHashMap<u128, u32>,
     large: FxHashMap<Box<[u8]>, u32>,
+    pairs: Option<PairMap>,
 }
 
 impl Default for RankMap {
@@ -30,6 +33,97 @@ impl Default for RankMap {
             pair: vec![u32::MAX; 1 << 16],
             small: FxHashMap::default(),
             large: FxHashMap::default(),
+            pairs: None,
+        }
+    }
+}
+
+/// Ranks in a [`PairMap`] take 21 bits each.
+const PAIR_BITS: u32 = 21;
+const PAIR_MASK: u64 = (1 << PAIR_BITS) - 1;
+const PAIR_EMPTY: u64 = u64::MAX;
+
+/// (left rank, right rank) -> rank of the concatenation, for every pair of tokens whose concatenated bytes are a
+/// token: an open-addressed table of packed `u64` entries (three 21-bit ranks), one cache line per lookup.
+///
+/// In tiktoken's merge loop every part is a token (single bytes at first, then only concatenations that have a
+/// rank), so "the bytes of parts i and i+1 have a rank" is exactly "(rank i, rank i+1) is in this table", and the
+/// merged part's rank is the value. The table lists every split of every token into two tokens, not only the
+/// merge that made it, so the equivalence holds for any ranks (a concatenation can be reached by another split).
+#[derive(Debug, Clone)]
+pub struct PairMap {
+    slots: Vec<u64>,
+    shift: u32,
+    /// One bit per hash value (a Bloom filter with one hash), small enough to stay in L2: most lookups are for
+    /// pairs that do not merge, and this answers them without touching the table.
+    filter: Vec<u64>,
+    filter_shift: u32,
+}
+
+impl PairMap {
+    /// Builds the table, or `None` when a rank does not fit in 21 bits (the byte-span path is used then).
+    fn build(lookup: &RankMap, ranks: &Ranks) -> Option<Self> {
+        if ranks.values().any(|&r| r as u64 >= PAIR_MASK) {
+            return None;
+        }
+        let mut entries: Vec<u64> = Vec::with_capacity(ranks.len() * 3);
+        for (bytes, &rank) in ranks {
+            for k in 1..bytes.len() {
+                if let (Some(l), Some(r)) = (lookup.get(&bytes[..k]), lookup.get(&bytes[k..])) {
+                    entries.push(((l as u64) << (2 * PAIR_BITS)) | ((r as u64) << PAIR_BITS) | rank as u64);
+                }
+            }
+        }
+        // load factor at most 1/2
+        let cap = (entries.len() * 2).next_power_of_two().max(1024);
+        let filter_bits = (entries.len() * 8).next_power_of_two().max(1 << 12);
+        let mut map = PairMap {
+            slots: vec![PAIR_EMPTY; cap],
+            shift: 64 - cap.trailing_zeros(),
+            filter: vec![0; filter_bits / 64],
+            filter_shift: 64 - filter_bits.trailing_zeros(),
+        };
+        for e in entries {
+            let f = map.filter_bit(e >> PAIR_BITS);
+            map.filter[f >> 6] |= 1 << (f & 63);
+            let mut i = map.slot(e >> PAIR_BITS);
+            while map.slots[i] != PAIR_EMPTY {
+                i = (i + 1) & (cap - 1);
+            }
+            map.slots[i] = e;
+        }
+        Some(map)
+    }
+
+    #[inline(always)]
+    fn filter_bit(&self, key: u64) -> usize {
+        (key.wrapping_mul(0xD6E8_FEB8_6659_FD93) >> self.filter_shift) as usize
+    }
+
+    #[inline(always)]
+    fn slot(&self, key: u64) -> usize {
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    /// The rank of the concatenation of tokens `l` and `r`, or `u32::MAX` when it is not a token.
+    #[inline(always)]
+    pub fn get(&self, l: u32, r: u32) -> u32 {
+        let key = ((l as u64) << PAIR_BITS) | r as u64;
+        let f = self.filter_bit(key);
+        if self.filter[f >> 6] & (1 << (f & 63)) == 0 {
+            return u32::MAX;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot(key);
+        loop {
+            let s = self.slots[i];
+            if s >> PAIR_BITS == key {
+                return (s & PAIR_MASK) as u32;
+            }
+            if s == PAIR_EMPTY {
+                return u32::MAX;
+            }
+            i = (i + 1) & mask;
         }
     }
 }
@@ -72,11 +166,14 @@ impl RankMap {
         for (k, &v) in ranks {
             m.insert(k, v);
         }
+        if std::env::var_os("BP_NOPAIRS").is_none() {
+            m.pairs = PairMap::build(&m, ranks);
+        }
         m
     }
 
     /// Adds a token.
-    pub fn insert(&mut self, bytes: &[u8], rank: u32) {
+    fn insert(&mut self, bytes: &[u8], rank: u32) {
         match bytes.len() {
             1 => self.single[bytes[0] as usize] = rank,
             2 => self.pair[u16::from_le_bytes([bytes[0], bytes[1]]) as usize] = rank,
@@ -129,10 +226,114 @@ pub fn encode_piece(ranks: &RankMap, piece: &[u8], out: &mut Vec<u32>) {
         out.push(r);
         return;
     }
-    if piece.len() < HEAP_THRESHOLD {
-        merge_scan(ranks, piece, out);
-    } else {
-        merge_heap(ranks, piece, out);
+    match (&ranks.pairs, piece.len() < HEAP_THRESHOLD) {
+        (Some(pairs), true) => merge_scan_ranks(ranks, pairs, piece, out),
+        (Some(pairs), false) => merge_heap_ranks(ranks, pairs, piece, out),
+        (None, true) => merge_scan(ranks, piece, out),
+        (None, false) => merge_heap(ranks, piece, out),
+    }
+}
+
+/// Index of the leftmost minimum of a non-empty slice.
+#[inline(always)]
+fn leftmost_min(v: &[u32]) -> (u32, usize) {
+    let m = v.iter().copied().min().unwrap_or(u32::MAX);
+    (m, v.iter().position(|&x| x == m).unwrap_or(0))
+}
+
+/// tiktoken's array scan on ranks: `part[i]` is the rank of part i, `pair[i]` the rank of merging parts i and i+1.
+/// Each merge is a vectorized minimum, a shift and two [`PairMap`] lookups; no byte spans are hashed and the
+/// output is the part ranks as they stand.
+fn merge_scan_ranks(ranks: &RankMap, pairs: &PairMap, piece: &[u8], out: &mut Vec<u32>) {
+    debug_assert!(piece.len() < HEAP_THRESHOLD && piece.len() >= 2);
+    let mut part = [0u32; HEAP_THRESHOLD];
+    let mut pair = [u32::MAX; HEAP_THRESHOLD];
+    let n = piece.len();
+    for (p, &b) in part.iter_mut().zip(piece) {
+        *p = ranks.single[b as usize];
+    }
+    for (p, w) in pair.iter_mut().zip(piece.windows(2)) {
+        *p = ranks.pair[u16::from_le_bytes([w[0], w[1]]) as usize];
+    }
+    let mut len = n; // parts; pair[..len - 1] are live
+    while len > 1 {
+        let (r, i) = leftmost_min(&pair[..len - 1]);
+        if r == u32::MAX {
+            break;
+        }
+        part[i] = r;
+        part.copy_within(i + 2..len, i + 1);
+        pair.copy_within(i + 2..len, i + 1);
+        len -= 1;
+        if i > 0 {
+            pair[i - 1] = pairs.get(part[i - 1], r);
+        }
+        if i + 1 < len {
+            pair[i] = pairs.get(r, part[i + 1]);
+        } else {
+            pair[i] = u32::MAX;
+        }
+    }
+    out.extend_from_slice(&part[..len]);
+}
+
+/// [`merge_heap`] on ranks: a doubly linked list of parts holding their ranks, a min-heap of packed
+/// (pair rank, position) keys with lazy invalidation, and [`PairMap`] lookups. O(n log n).
+fn merge_heap_ranks(ranks: &RankMap, pairs: &PairMap, piece: &[u8], out: &mut Vec<u32>) {
+    if piece.len() >= u32::MAX as usize {
+        return merge_heap_wide(ranks, piece, out);
+    }
+    let n = piece.len() as u32;
+    const NONE: u32 = u32::MAX;
+    // Part at byte i: rank part[i]; next[i] is the start of the next part (n at the end), prev[i] of the previous.
+    let mut part: Vec<u32> = piece.iter().map(|&b| ranks.single[b as usize]).collect();
+    let mut next: Vec<u32> = (1..=n).collect();
+    let mut prev: Vec<u32> = (0..n).map(|i| if i == 0 { NONE } else { i - 1 }).collect();
+    // pair[i]: rank of merging the part at i with the next one (u32::MAX if none / not a token).
+    let mut pair: Vec<u32> = vec![u32::MAX; n as usize];
+    let mut heap: BinaryHeap<Reverse<u64>> = BinaryHeap::with_capacity(n as usize);
+    let key = |r: u32, i: u32| ((r as u64) << 32) | i as u64;
+    for i in 0..n as usize - 1 {
+        let r = ranks.pair[u16::from_le_bytes([piece[i], piece[i + 1]]) as usize];
+        pair[i] = r;
+        if r != u32::MAX {
+            heap.push(Reverse(key(r, i as u32)));
+        }
+    }
+    while let Some(Reverse(k)) = heap.pop() {
+        let (r, i) = ((k >> 32) as u32, k as u32);
+        // Stale entries: the part was absorbed (pair reset to MAX) or its right neighbour changed.
+        if pair[i as usize] != r {
+            continue;
+        }
+        let j = next[i as usize];
+        let k2 = next[j as usize];
+        next[i as usize] = k2;
+        part[i as usize] = r;
+        pair[j as usize] = u32::MAX;
+        let ri = if k2 < n {
+            prev[k2 as usize] = i;
+            pairs.get(r, part[k2 as usize])
+        } else {
+            u32::MAX
+        };
+        pair[i as usize] = ri;
+        if ri != u32::MAX {
+            heap.push(Reverse(key(ri, i)));
+        }
+        let p = prev[i as usize];
+        if p != NONE {
+            let rp = pairs.get(part[p as usize], r);
+            pair[p as usize] = rp;
+            if rp != u32::MAX {
+                heap.push(Reverse(key(rp, p)));
+            }
+        }
+    }
+    let mut i = 0;
+    while i < n {
+        out.push(part[i as usize]);
+        i = next[i as usize];
     }
 }
 
@@ -308,17 +509,30 @@ fn merge_heap_wide(ranks: &RankMap, piece: &[u8], out: &mut Vec<u32>) {
     }
 }
 
-/// A small direct-mapped cache from short pieces (packed, at most 15 bytes) to their tokens (at most 3), in front
-/// of the rank map: real text is Zipfian, so most pieces hit it and skip both the rank-map probes (cache misses in
-/// a multi-megabyte table) and the merge loop.
+/// A small two-way set-associative cache from short pieces (packed, at most 15 bytes) to their tokens (at most 3),
+/// in front of the rank map: real text is Zipfian, so most pieces hit it and skip both the rank-map probes (cache
+/// misses in a multi-megabyte table) and the merge loop. A set is one 64-byte cache line of two entries, the more
+/// recently used first.
 pub struct PieceCache {
-    keys: Vec<u128>,
-    vals: Vec<[u32; 4]>, // [n, t0, t1, t2]
+    sets: Vec<CacheSet>,
     mask: usize,
 }
 
-/// Slots of the piece cache (a power of two).
-const CACHE_SLOTS: usize = 1 << 15;
+/// One cache entry: the packed piece (0 = empty) and its tokens `[n, t0, t1, t2]`.
+#[derive(Clone, Copy, Default)]
+#[repr(C)]
+struct CacheSlot {
+    key: u128,
+    vals: [u32; 4],
+}
+
+/// Two entries in one cache line.
+#[derive(Clone, Copy, Default)]
+#[repr(C, align(64))]
+struct CacheSet([CacheSlot; 2]);
+
+/// Sets of the piece cache (a power of two): 16K sets of two entries, 1 MiB.
+const CACHE_SETS: usize = 1 << 14;
 
 impl Default for PieceCache {
     fn default() -> Self {
@@ -330,15 +544,14 @@ impl PieceCache {
     /// An empty cache.
     pub fn new() -> Self {
         Self {
-            keys: vec![0; CACHE_SLOTS],
-            vals: vec![[0; 4]; CACHE_SLOTS],
-            mask: CACHE_SLOTS - 1,
+            sets: vec![CacheSet::default(); CACHE_SETS],
+            mask: CACHE_SETS - 1,
         }
     }
 
     /// Forgets everything.
     pub fn clear(&mut self) {
-        self.keys.iter_mut().for_each(|k| *k = 0);
+        self.sets.iter_mut().for_each(|s| *s = CacheSet::default());
     }
 
     /// Appends the ranks of `piece`'s tokens to `out`, through the cache.
@@ -350,9 +563,16 @@ impl PieceCache {
         };
         // key is never 0 for a non-empty piece (the length byte is set)
         let h = (key as u64 ^ (key >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let slot = (h >> 40) as usize & self.mask;
-        if self.keys[slot] == key {
-            let v = self.vals[slot];
+        let set = &mut self.sets[(h >> 40) as usize & self.mask].0;
+        let hit = if set[0].key == key {
+            Some(set[0].vals)
+        } else if set[1].key == key {
+            set.swap(0, 1);
+            Some(set[0].vals)
+        } else {
+            None
+        };
+        if let Some(v) = hit {
             out.push(v[1]);
             if v[0] > 1 {
                 out.push(v[2]);
@@ -366,10 +586,10 @@ impl PieceCache {
         encode_piece(ranks, piece, out);
         let n = out.len() - start;
         if n <= 3 {
-            let mut v = [n as u32, 0, 0, 0];
-            v[1..1 + n].copy_from_slice(&out[start..]);
-            self.keys[slot] = key;
-            self.vals[slot] = v;
+            let mut vals = [n as u32, 0, 0, 0];
+            vals[1..1 + n].copy_from_slice(&out[start..]);
+            set[1] = set[0];
+            set[0] = CacheSlot { key, vals };
         }
     }
 }
@@ -446,6 +666,49 @@ mod tests {
                 let mut got = Vec::new();
                 merge_heap(&ranks, &piece, &mut got);
                 assert_eq!(got, naive(&ranks, &piece), "len {len}");
+            }
+        }
+    }
+
+    /// Random vocabularies over {a, b, c} (tokens of 2 to 5 bytes, ranks in random order, so a token can rank
+    /// below its parts and be reachable by several splits): the rank-based scan and heap equal the naive rule.
+    #[test]
+    fn rank_paths_equal_naive_on_random_vocabularies() {
+        let mut seed = 0x5DEECE66Du64;
+        let mut rnd = |m: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % m
+        };
+        for _ in 0..200 {
+            let mut r: Ranks = (0..=255u8).map(|b| (vec![b], b as u32)).collect();
+            let n_tokens = 5 + rnd(40);
+            let mut next_rank = 256u32;
+            let mut order: Vec<u32> = (0..n_tokens as u32).collect();
+            for i in (1..order.len()).rev() {
+                order.swap(i, rnd(i as u64 + 1) as usize);
+            }
+            for _ in 0..n_tokens {
+                let len = 2 + rnd(4) as usize;
+                let t: Vec<u8> = (0..len).map(|_| b"abc"[rnd(3) as usize]).collect();
+                if let std::collections::hash_map::Entry::Vacant(e) = r.entry(t) {
+                    e.insert(256 + order[(next_rank - 256) as usize]);
+                    next_rank += 1;
+                }
+            }
+            let ranks = RankMap::new(&r);
+            let pairs = ranks.pairs.as_ref().expect("small ranks fit");
+            for len in [2usize, 3, 5, 8, 13, 40, 255, 256, 300] {
+                let piece: Vec<u8> = (0..len).map(|_| b"abc"[rnd(3) as usize]).collect();
+                let want = naive(&ranks, &piece);
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                if len < HEAP_THRESHOLD {
+                    merge_scan_ranks(&ranks, pairs, &piece, &mut a);
+                    assert_eq!(a, want, "scan {}", String::from_utf8_lossy(&piece));
+                }
+                merge_heap_ranks(&ranks, pairs, &piece, &mut b);
+                assert_eq!(b, want, "heap {}", String::from_utf8_lossy(&piece));
             }
         }
     }
