@@ -70,7 +70,9 @@ impl PairMap {
         for (bytes, &rank) in ranks {
             for k in 1..bytes.len() {
                 if let (Some(l), Some(r)) = (lookup.get(&bytes[..k]), lookup.get(&bytes[k..])) {
-                    entries.push(((l as u64) << (2 * PAIR_BITS)) | ((r as u64) << PAIR_BITS) | rank as u64);
+                    entries.push(
+                        ((l as u64) << (2 * PAIR_BITS)) | ((r as u64) << PAIR_BITS) | rank as u64,
+                    );
                 }
             }
         }
@@ -166,9 +168,7 @@ impl RankMap {
         for (k, &v) in ranks {
             m.insert(k, v);
         }
-        if std::env::var_os("BP_NOPAIRS").is_none() {
-            m.pairs = PairMap::build(&m, ranks);
-        }
+        m.pairs = PairMap::build(&m, ranks);
         m
     }
 

@@ -287,9 +287,84 @@ impl<'t> Scanner<'t> {
         Some(self.run_bytes(e, tail))
     }
 
+    /// Start of the letters of a word piece at `i` when the text there is ASCII: `i` for a letter, `i + 1` for a
+    /// single prefix char `[^\r\n\p{L}\p{N}]` (not `'`, which contractions claim first) before a letter.
+    #[inline(always)]
+    fn ascii_word_start(&self, i: usize) -> Option<usize> {
+        let b = self.b;
+        let x = b[i];
+        if x.is_ascii_alphabetic() {
+            return Some(i);
+        }
+        let y = *b.get(i + 1)?;
+        let prefix =
+            x < 0x80 && x != b'\r' && x != b'\n' && x != b'\'' && !x.is_ascii_alphanumeric();
+        (prefix && y.is_ascii_alphabetic()).then_some(i + 1)
+    }
+
+    /// End of a run of at most three ASCII digits at `i`, when the char after it cannot extend the piece.
+    #[inline(always)]
+    fn ascii_digits(&self, i: usize) -> Option<usize> {
+        let b = self.b;
+        let mut e = i;
+        while e < b.len() && e < i + 3 && b[e].is_ascii_digit() {
+            e += 1;
+        }
+        // a non-ASCII char after fewer than three digits might be a digit (\p{N})
+        (e == i + 3 || e == b.len() || b[e] < 0x80).then_some(e)
+    }
+
+    /// The cl100k piece at `i` for the common all-ASCII shapes (` ?` + letters, digits); `None` sends the position
+    /// to the general scanner. A run ending at a non-ASCII byte is never decided here (it may continue `\p{L}`).
+    #[inline(always)]
+    fn ascii_cl100k(&self, i: usize) -> Option<usize> {
+        let b = self.b;
+        let x = b[i];
+        if x.is_ascii_digit() {
+            return self.ascii_digits(i);
+        }
+        let j = self.ascii_word_start(i)?;
+        let mut e = j + 1;
+        while e < b.len() && b[e].is_ascii_alphabetic() {
+            e += 1;
+        }
+        (e == b.len() || b[e] < 0x80).then_some(e)
+    }
+
+    /// The o200k piece at `i` for the common all-ASCII shapes (` ?[A-Z]*[a-z]+`, ` ?[A-Z]+`, digits); `None` sends
+    /// the position to the general scanner. For ASCII letters `[\p{Lu}..]` is `[A-Z]` and `[\p{Ll}..]` is `[a-z]`,
+    /// so both word alternatives match an uppercase run then a lowercase run; a contraction may follow.
+    #[inline(always)]
+    fn ascii_o200k(&self, i: usize) -> Option<usize> {
+        let b = self.b;
+        let x = b[i];
+        if x.is_ascii_digit() {
+            return self.ascii_digits(i);
+        }
+        let j = self.ascii_word_start(i)?;
+        let mut e = j;
+        while e < b.len() && b[e].is_ascii_uppercase() {
+            e += 1;
+        }
+        while e < b.len() && b[e].is_ascii_lowercase() {
+            e += 1;
+        }
+        if e == b.len() {
+            return Some(e);
+        }
+        match b[e] {
+            b'\'' => Some(e + self.contraction(e, true, true)),
+            y if y < 0x80 => Some(e),
+            _ => None,
+        }
+    }
+
     /// End of the cl100k piece starting at `i`.
     #[inline]
     pub fn next_cl100k(&self, i: usize) -> usize {
+        if let Some(e) = self.ascii_cl100k(i) {
+            return e;
+        }
         let len = self.b.len();
         let (c, n, f) = self.at(i);
         // '(?i:[sdmt]|ll|ve|re)
@@ -376,6 +451,9 @@ impl<'t> Scanner<'t> {
     /// End of the o200k piece starting at `i`.
     #[inline]
     pub fn next_o200k(&self, i: usize) -> usize {
+        if let Some(e) = self.ascii_o200k(i) {
+            return e;
+        }
         let len = self.b.len();
         let (c, n, f) = self.at(i);
         // [^\r\n\p{L}\p{N}]? : taken first when possible, then (backtracking) not taken.

@@ -375,7 +375,8 @@ impl Tokenizer {
         Ok(out)
     }
 
-    /// Encodes many texts in parallel on the current rayon pool; results in input order.
+    /// Encodes many texts in parallel on the current rayon pool; results in input order. Long texts are also cut
+    /// (see [`Tokenizer::encode_parallel`]), so a batch of a few large documents keeps every thread busy.
     pub fn encode_batch(
         &self,
         texts: &[String],
@@ -384,8 +385,52 @@ impl Tokenizer {
     ) -> Result<Vec<Vec<u32>>> {
         texts
             .par_iter()
-            .map(|t| self.encode(t, allowed, disallowed))
+            .map(|t| self.encode_parallel(t, allowed, disallowed))
             .collect()
+    }
+
+    /// [`Tokenizer::encode`] on the current rayon pool: a text longer than [`PARALLEL_CHUNK`] bytes is cut at safe
+    /// pre-tokenization boundaries ([`PreTokenizer::chunks`], inside the segments between special tokens), the
+    /// chunks are encoded in parallel and the ids concatenated; the ids are those of [`Tokenizer::encode`].
+    pub fn encode_parallel(
+        &self,
+        text: &str,
+        allowed: Allowed<'_>,
+        disallowed: Allowed<'_>,
+    ) -> Result<Vec<u32>> {
+        if text.len() < 2 * PARALLEL_CHUNK {
+            return self.encode(text, allowed, disallowed);
+        }
+        self.check_disallowed(text, disallowed)?;
+        let mut items: Vec<std::result::Result<&str, u32>> = Vec::new();
+        self.special.split(text, allowed, |part| {
+            match part {
+                Ok(segment) => items.extend(
+                    self.pretok
+                        .chunks(segment, PARALLEL_CHUNK)
+                        .into_iter()
+                        .map(Ok),
+                ),
+                Err(id) => items.push(Err(id)),
+            }
+            Ok(())
+        })?;
+        let parts: Vec<Vec<u32>> = items
+            .par_iter()
+            .map(|item| match item {
+                Ok(chunk) => {
+                    let mut ids = Vec::with_capacity(chunk.len() / 3 + 1);
+                    self.encode_text(chunk, &mut ids)?;
+                    Ok(ids)
+                }
+                Err(id) => Ok(vec![*id]),
+            })
+            .collect::<Result<_>>()?;
+        let mut out = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+        for p in parts {
+            out.extend_from_slice(&p);
+        }
+        Ok(out)
     }
 
     /// Concatenated bytes of the ids.
@@ -419,6 +464,9 @@ impl Tokenizer {
         }
     }
 }
+
+/// Chunk size (bytes) of [`Tokenizer::encode_parallel`].
+pub const PARALLEL_CHUNK: usize = 1 << 18;
 
 fn next_uid() -> u64 {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -466,4 +514,72 @@ fn split_with_lower_ranks(ranks: &Ranks, bytes: &[u8], max_rank: u32) -> Vec<usi
         }
     }
     parts[1..parts.len() - 1].to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toy(pattern: &str) -> Tokenizer {
+        let mut ranks: Ranks = (0..=255u8).map(|b| (vec![b], b as u32)).collect();
+        for (i, t) in [
+            " t", "he", " the", "in", " a", "an", "er", "ing", "\n\n", "  ",
+        ]
+        .iter()
+        .enumerate()
+        {
+            ranks.insert(t.as_bytes().to_vec(), 256 + i as u32);
+        }
+        let specials = vec![("<|endoftext|>".to_string(), 1000)];
+        Tokenizer::from_ranks(ranks, specials, pattern).unwrap()
+    }
+
+    /// A text several chunks long, with special tokens, multi-byte chars and whitespace runs at every offset.
+    fn long_text() -> String {
+        let words = [
+            "the",
+            " the",
+            "  ",
+            "\n\n",
+            "ing",
+            "é",
+            "中文",
+            "<|endoftext|>",
+            " 123",
+            "\n",
+            "an",
+            "!!",
+        ];
+        let mut s = String::new();
+        let mut seed = 99u64;
+        while s.len() < 3 * PARALLEL_CHUNK + 12345 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            s.push_str(words[(seed >> 33) as usize % words.len()]);
+        }
+        s
+    }
+
+    #[test]
+    fn encode_parallel_equals_encode() {
+        let text = long_text();
+        for pattern in ["gpt2", "cl100k", "o200k"] {
+            let tok = toy(pattern);
+            assert!(tok.pretokenizer().chunks(&text, PARALLEL_CHUNK).len() > 2);
+            for allowed in [Allowed::None, Allowed::All] {
+                let want = tok.encode(&text, allowed, Allowed::None).unwrap();
+                let got = tok.encode_parallel(&text, allowed, Allowed::None).unwrap();
+                assert_eq!(got, want, "{pattern}");
+                let batch = tok
+                    .encode_batch(&[text.clone(), "x".into()], allowed, Allowed::None)
+                    .unwrap();
+                assert_eq!(batch[0], want);
+            }
+            assert!(matches!(
+                tok.encode_parallel(&text, Allowed::None, Allowed::All),
+                Err(Error::DisallowedSpecial { .. })
+            ));
+        }
+    }
 }

@@ -174,14 +174,31 @@ fn with_threads<T: Send>(num_threads: Option<usize>, f: impl FnOnce() -> T + Sen
     match num_threads {
         None => Ok(f()),
         Some(0) => Err(BytepairError::new_err("num_threads must be at least 1")),
-        Some(n) => {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
-                .build()
-                .map_err(|e| BytepairError::new_err(format!("cannot start {n} threads: {e}")))?;
-            Ok(pool.install(f))
-        }
+        Some(n) => Ok(pool_of(n)?.install(f)),
     }
+}
+
+/// The rayon pool with `n` threads, made on first use and kept: its threads keep their piece caches warm from one
+/// call to the next, and no call pays for starting threads.
+fn pool_of(n: usize) -> PyResult<std::sync::Arc<rayon::ThreadPool>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    static POOLS: Mutex<Option<HashMap<usize, Arc<rayon::ThreadPool>>>> = Mutex::new(None);
+    let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
+    let pools = pools.get_or_insert_with(HashMap::new);
+    if let Some(p) = pools.get(&n) {
+        return Ok(p.clone());
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build()
+        .map_err(|e| BytepairError::new_err(format!("cannot start {n} threads: {e}")))?;
+    let pool = Arc::new(pool);
+    // (an unusual thread count is not kept, so odd calls cannot pile up idle threads)
+    if n <= 64 {
+        pools.insert(n, pool.clone());
+    }
+    Ok(pool)
 }
 
 /// The Rust tokenizer. Immutable; safe to share between threads.
