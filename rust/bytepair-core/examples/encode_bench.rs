@@ -33,7 +33,16 @@ fn main() {
             .expect("base64");
         ranks.insert(tok, rank.parse().expect("rank"));
     }
+    let t = Instant::now();
     let tok = Tokenizer::from_ranks(ranks, vec![], &args[2]).expect("tokenizer");
+    let built = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    tok.encode_ordinary("hello wxyzqq").expect("encode");
+    println!(
+        "from_ranks {:.1} ms, first encode {:.1} ms",
+        built * 1e3,
+        t.elapsed().as_secs_f64() * 1e3
+    );
     let texts: Vec<String> = args[3..]
         .iter()
         .map(|p| std::fs::read_to_string(p).expect("text"))

@@ -23,7 +23,8 @@ pub struct RankMap {
     pair: Vec<u32>,
     small: FxHashMap<u128, u32>,
     large: FxHashMap<Box<[u8]>, u32>,
-    pairs: Option<PairMap>,
+    /// Built on first use (not every tokenizer encodes, and loading stays fast).
+    pairs: std::sync::OnceLock<Option<PairMap>>,
 }
 
 impl Default for RankMap {
@@ -33,7 +34,7 @@ impl Default for RankMap {
             pair: vec![u32::MAX; 1 << 16],
             small: FxHashMap::default(),
             large: FxHashMap::default(),
-            pairs: None,
+            pairs: std::sync::OnceLock::new(),
         }
     }
 }
@@ -61,21 +62,39 @@ pub struct PairMap {
 }
 
 impl PairMap {
-    /// Builds the table, or `None` when a rank does not fit in 21 bits (the byte-span path is used then).
-    fn build(lookup: &RankMap, ranks: &Ranks) -> Option<Self> {
-        if ranks.values().any(|&r| r as u64 >= PAIR_MASK) {
+    /// Builds the table from the tokens of `lookup` (in parallel), or `None` when a rank does not fit in 21 bits
+    /// (the byte-span path is used then).
+    fn build(lookup: &RankMap) -> Option<Self> {
+        use rayon::prelude::*;
+        if lookup
+            .small
+            .values()
+            .chain(lookup.large.values())
+            .any(|&r| r as u64 >= PAIR_MASK)
+        {
             return None;
         }
-        let mut entries: Vec<u64> = Vec::with_capacity(ranks.len() * 3);
-        for (bytes, &rank) in ranks {
-            for k in 1..bytes.len() {
-                if let (Some(l), Some(r)) = (lookup.get(&bytes[..k]), lookup.get(&bytes[k..])) {
-                    entries.push(
-                        ((l as u64) << (2 * PAIR_BITS)) | ((r as u64) << PAIR_BITS) | rank as u64,
-                    );
-                }
-            }
-        }
+        // (packed keys hold up to 15 bytes; longer tokens are copied out of the large map)
+        let mut tokens: Vec<(u128, u32)> = lookup.small.iter().map(|(&k, &r)| (k, r)).collect();
+        let long: Vec<(&[u8], u32)> = lookup.large.iter().map(|(k, &r)| (&k[..], r)).collect();
+        let splits = |bytes: &[u8], rank: u32| -> Vec<u64> {
+            (1..bytes.len())
+                .filter_map(|k| {
+                    let l = lookup.get(&bytes[..k])?;
+                    let r = lookup.get(&bytes[k..])?;
+                    Some(((l as u64) << (2 * PAIR_BITS)) | ((r as u64) << PAIR_BITS) | rank as u64)
+                })
+                .collect()
+        };
+        tokens.retain(|&(k, _)| (k >> 120) > 1);
+        let mut entries: Vec<u64> = tokens
+            .par_iter()
+            .flat_map_iter(|&(key, rank)| {
+                let n = (key >> 120) as usize;
+                splits(&key.to_le_bytes()[..n], rank)
+            })
+            .collect();
+        entries.extend(long.iter().flat_map(|&(b, r)| splits(b, r)));
         // load factor at most 1/2
         let cap = (entries.len() * 2).next_power_of_two().max(1024);
         let filter_bits = (entries.len() * 8).next_power_of_two().max(1 << 12);
@@ -161,6 +180,12 @@ pub(crate) fn pack(b: &[u8]) -> Option<u128> {
 }
 
 impl RankMap {
+    /// The pair map, built on first use; `None` when the ranks do not fit it.
+    #[inline(always)]
+    fn pairs(&self) -> Option<&PairMap> {
+        self.pairs.get_or_init(|| PairMap::build(self)).as_ref()
+    }
+
     /// Builds the lookup map from ranks.
     pub fn new(ranks: &Ranks) -> Self {
         let mut m = RankMap::default();
@@ -168,7 +193,6 @@ impl RankMap {
         for (k, &v) in ranks {
             m.insert(k, v);
         }
-        m.pairs = PairMap::build(&m, ranks);
         m
     }
 
@@ -226,7 +250,7 @@ pub fn encode_piece(ranks: &RankMap, piece: &[u8], out: &mut Vec<u32>) {
         out.push(r);
         return;
     }
-    match (&ranks.pairs, piece.len() < HEAP_THRESHOLD) {
+    match (ranks.pairs(), piece.len() < HEAP_THRESHOLD) {
         (Some(pairs), true) => merge_scan_ranks(ranks, pairs, piece, out),
         (Some(pairs), false) => merge_heap_ranks(ranks, pairs, piece, out),
         (None, true) => merge_scan(ranks, piece, out),
@@ -698,7 +722,7 @@ mod tests {
                 }
             }
             let ranks = RankMap::new(&r);
-            let pairs = ranks.pairs.as_ref().expect("small ranks fit");
+            let pairs = ranks.pairs().expect("small ranks fit");
             for len in [2usize, 3, 5, 8, 13, 40, 255, 256, 300] {
                 let piece: Vec<u8> = (0..len).map(|_| b"abc"[rnd(3) as usize]).collect();
                 let want = naive(&ranks, &piece);
