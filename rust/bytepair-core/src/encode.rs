@@ -252,7 +252,7 @@ pub fn encode_piece(ranks: &RankMap, piece: &[u8], out: &mut Vec<u32>) {
     }
     match (ranks.pairs(), piece.len() < HEAP_THRESHOLD) {
         (Some(pairs), true) => merge_scan_ranks(ranks, pairs, piece, out),
-        (Some(pairs), false) => merge_heap_ranks(ranks, pairs, piece, out),
+        (Some(pairs), false) => merge_buckets(ranks, pairs, piece, out),
         (None, true) => merge_scan(ranks, piece, out),
         (None, false) => merge_heap(ranks, piece, out),
     }
@@ -301,63 +301,117 @@ fn merge_scan_ranks(ranks: &RankMap, pairs: &PairMap, piece: &[u8], out: &mut Ve
     out.extend_from_slice(&part[..len]);
 }
 
-/// [`merge_heap`] on ranks: a doubly linked list of parts holding their ranks, a min-heap of packed
-/// (pair rank, position) keys with lazy invalidation, and [`PairMap`] lookups. O(n log n).
-fn merge_heap_ranks(ranks: &RankMap, pairs: &PairMap, piece: &[u8], out: &mut Vec<u32>) {
+/// The same rule on ranks for long pieces, linear in practice: a doubly linked list of parts holding their ranks,
+/// and a bucket of positions per pair rank. Buckets are taken lowest rank first (a small heap of the ranks that
+/// have a bucket) and their positions sorted, so merges go by (rank, position) as in tiktoken; memory is scanned in
+/// position order, not hopped through a heap of n entries.
+///
+/// Merging at rank r makes pairs of longer tokens, never another pair of rank r, so a bucket's order stays valid
+/// while it is processed. If a merge makes a pair of a *lower* rank (possible with arbitrary ranks), the rest of
+/// the bucket is put back and the lower rank goes first.
+fn merge_buckets(ranks: &RankMap, pairs: &PairMap, piece: &[u8], out: &mut Vec<u32>) {
     if piece.len() >= u32::MAX as usize {
         return merge_heap_wide(ranks, piece, out);
     }
     let n = piece.len() as u32;
     const NONE: u32 = u32::MAX;
-    // Part at byte i: rank part[i]; next[i] is the start of the next part (n at the end), prev[i] of the previous.
-    let mut part: Vec<u32> = piece.iter().map(|&b| ranks.single[b as usize]).collect();
-    let mut next: Vec<u32> = (1..=n).collect();
-    let mut prev: Vec<u32> = (0..n).map(|i| if i == 0 { NONE } else { i - 1 }).collect();
-    // pair[i]: rank of merging the part at i with the next one (u32::MAX if none / not a token).
-    let mut pair: Vec<u32> = vec![u32::MAX; n as usize];
-    let mut heap: BinaryHeap<Reverse<u64>> = BinaryHeap::with_capacity(n as usize);
-    let key = |r: u32, i: u32| ((r as u64) << 32) | i as u64;
+    /// The part starting at a byte (one 16-byte record, so a merge touches few cache lines).
+    #[derive(Clone, Copy)]
+    struct Node {
+        /// rank of the part
+        part: u32,
+        /// rank of merging it with the next part (u32::MAX if none / not a token)
+        pair: u32,
+        /// start of the next part (n at the end)
+        next: u32,
+        /// start of the previous part (NONE at the start)
+        prev: u32,
+    }
+    let mut node: Vec<Node> = (0..n)
+        .map(|i| Node {
+            part: ranks.single[piece[i as usize] as usize],
+            pair: u32::MAX,
+            next: i + 1,
+            prev: if i == 0 { NONE } else { i - 1 },
+        })
+        .collect();
+    let mut buckets: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+    // the ranks that have a bucket, each once
+    let mut order: BinaryHeap<Reverse<u32>> = BinaryHeap::new();
+    fn add(
+        buckets: &mut FxHashMap<u32, Vec<u32>>,
+        order: &mut BinaryHeap<Reverse<u32>>,
+        r: u32,
+        i: u32,
+    ) {
+        buckets
+            .entry(r)
+            .or_insert_with(|| {
+                order.push(Reverse(r));
+                Vec::new()
+            })
+            .push(i);
+    }
     for i in 0..n as usize - 1 {
         let r = ranks.pair[u16::from_le_bytes([piece[i], piece[i + 1]]) as usize];
-        pair[i] = r;
+        node[i].pair = r;
         if r != u32::MAX {
-            heap.push(Reverse(key(r, i as u32)));
+            add(&mut buckets, &mut order, r, i as u32);
         }
     }
-    while let Some(Reverse(k)) = heap.pop() {
-        let (r, i) = ((k >> 32) as u32, k as u32);
-        // Stale entries: the part was absorbed (pair reset to MAX) or its right neighbour changed.
-        if pair[i as usize] != r {
+    while let Some(Reverse(r)) = order.pop() {
+        let Some(mut list) = buckets.remove(&r) else {
             continue;
-        }
-        let j = next[i as usize];
-        let k2 = next[j as usize];
-        next[i as usize] = k2;
-        part[i as usize] = r;
-        pair[j as usize] = u32::MAX;
-        let ri = if k2 < n {
-            prev[k2 as usize] = i;
-            pairs.get(r, part[k2 as usize])
-        } else {
-            u32::MAX
         };
-        pair[i as usize] = ri;
-        if ri != u32::MAX {
-            heap.push(Reverse(key(ri, i)));
-        }
-        let p = prev[i as usize];
-        if p != NONE {
-            let rp = pairs.get(part[p as usize], r);
-            pair[p as usize] = rp;
-            if rp != u32::MAX {
-                heap.push(Reverse(key(rp, p)));
+        list.sort_unstable();
+        let mut done = list.len();
+        for (at, &i) in list.iter().enumerate() {
+            // Stale entries: the part was absorbed (pair reset to MAX) or its right neighbour changed.
+            if node[i as usize].pair != r {
+                continue;
             }
+            let j = node[i as usize].next;
+            let k = node[j as usize].next;
+            node[j as usize].pair = u32::MAX;
+            let ri = if k < n {
+                node[k as usize].prev = i;
+                pairs.get(r, node[k as usize].part)
+            } else {
+                u32::MAX
+            };
+            let p = node[i as usize].prev;
+            node[i as usize] = Node {
+                part: r,
+                pair: ri,
+                next: k,
+                prev: p,
+            };
+            let mut lower = false;
+            if ri != u32::MAX {
+                add(&mut buckets, &mut order, ri, i);
+                lower |= ri < r;
+            }
+            if p != NONE {
+                let rp = pairs.get(node[p as usize].part, r);
+                node[p as usize].pair = rp;
+                if rp != u32::MAX {
+                    add(&mut buckets, &mut order, rp, p);
+                    lower |= rp < r;
+                }
+            }
+            if lower {
+                done = at + 1;
+                break;
+            }
+        }
+        for &i in &list[done..] {
+            add(&mut buckets, &mut order, r, i);
         }
     }
     let mut i = 0;
     while i < n {
-        out.push(part[i as usize]);
-        i = next[i as usize];
+        out.push(node[i as usize].part);
+        i = node[i as usize].next;
     }
 }
 
@@ -731,7 +785,7 @@ mod tests {
                     merge_scan_ranks(&ranks, pairs, &piece, &mut a);
                     assert_eq!(a, want, "scan {}", String::from_utf8_lossy(&piece));
                 }
-                merge_heap_ranks(&ranks, pairs, &piece, &mut b);
+                merge_buckets(&ranks, pairs, &piece, &mut b);
                 assert_eq!(b, want, "heap {}", String::from_utf8_lossy(&piece));
             }
         }
