@@ -269,9 +269,23 @@ fn leftmost_min(v: &[u32]) -> (u32, usize) {
 /// Each merge is a vectorized minimum, a shift and two [`PairMap`] lookups; no byte spans are hashed and the
 /// output is the part ranks as they stand.
 fn merge_scan_ranks(ranks: &RankMap, pairs: &PairMap, piece: &[u8], out: &mut Vec<u32>) {
-    debug_assert!(piece.len() < HEAP_THRESHOLD && piece.len() >= 2);
-    let mut part = [0u32; HEAP_THRESHOLD];
-    let mut pair = [u32::MAX; HEAP_THRESHOLD];
+    // (stack arrays sized to the piece: most pieces are short, and clearing 2 KiB for each one shows)
+    if piece.len() <= 32 {
+        merge_scan_ranks_n::<32>(ranks, pairs, piece, out)
+    } else {
+        merge_scan_ranks_n::<HEAP_THRESHOLD>(ranks, pairs, piece, out)
+    }
+}
+
+fn merge_scan_ranks_n<const N: usize>(
+    ranks: &RankMap,
+    pairs: &PairMap,
+    piece: &[u8],
+    out: &mut Vec<u32>,
+) {
+    debug_assert!(piece.len() <= N && piece.len() >= 2);
+    let mut part = [0u32; N];
+    let mut pair = [u32::MAX; N];
     let n = piece.len();
     for (p, &b) in part.iter_mut().zip(piece) {
         *p = ranks.single[b as usize];
