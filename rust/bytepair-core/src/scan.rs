@@ -121,6 +121,92 @@ fn decode(b: &[u8], i: usize) -> (u32, usize) {
     }
 }
 
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// The byte `x` in all eight lanes.
+const fn lanes(x: u8) -> u64 {
+    x as u64 * 0x0101_0101_0101_0101
+}
+
+/// High bit set in each byte of `v` that is ASCII and in `lo..=hi` (SWAR; no carries cross bytes).
+#[inline(always)]
+fn in_range(v: u64, lo: u8, hi: u8) -> u64 {
+    let low7 = v & !HI;
+    let ge_lo = low7 + lanes(0x80 - lo);
+    let gt_hi = low7 + lanes(0x7f - hi);
+    ge_lo & !gt_hi & !v & HI
+}
+
+/// End of the run of bytes from `i` for which `mark` sets the high bit (eight bytes at a time, then one by one
+/// near the end of the text; `one` is the same test on a byte).
+#[inline(always)]
+fn swar_run(b: &[u8], mut i: usize, mark: impl Fn(u64) -> u64, one: impl Fn(u8) -> bool) -> usize {
+    while let Some(chunk) = b.get(i..i + 8) {
+        let v = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let stop = !mark(v) & HI;
+        if stop != 0 {
+            return i + (stop.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < b.len() && one(b[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// End of the run of ASCII letters from `i`.
+#[inline(always)]
+fn ascii_letters(b: &[u8], i: usize) -> usize {
+    swar_run(
+        b,
+        i,
+        |v| in_range(v | lanes(0x20), b'a', b'z'),
+        |x| x.is_ascii_alphabetic(),
+    )
+}
+
+/// End of the run of ASCII uppercase letters from `i`.
+#[inline(always)]
+fn ascii_upper(b: &[u8], i: usize) -> usize {
+    swar_run(
+        b,
+        i,
+        |v| in_range(v, b'A', b'Z'),
+        |x| x.is_ascii_uppercase(),
+    )
+}
+
+/// End of the run of ASCII lowercase letters from `i`.
+#[inline(always)]
+fn ascii_lower(b: &[u8], i: usize) -> usize {
+    swar_run(
+        b,
+        i,
+        |v| in_range(v, b'a', b'z'),
+        |x| x.is_ascii_lowercase(),
+    )
+}
+
+/// End of `[A-Z]*[a-z]*` from `i` (one eight-byte load for the usual short word).
+#[inline(always)]
+fn ascii_upper_lower(b: &[u8], i: usize) -> usize {
+    if let Some(chunk) = b.get(i..i + 8) {
+        let v = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let stop_up = !in_range(v, b'A', b'Z') & HI;
+        if stop_up != 0 {
+            let k = stop_up.trailing_zeros() / 8; // first byte that is not uppercase
+            let before = (1u64 << (8 * k)) - 1;
+            let stop_lo = !(in_range(v, b'a', b'z') | before) & HI;
+            if stop_lo != 0 {
+                return i + (stop_lo.trailing_zeros() / 8) as usize;
+            }
+            return ascii_lower(b, i + 8);
+        }
+    }
+    ascii_lower(b, ascii_upper(b, i))
+}
+
 /// A scanner over one text.
 pub struct Scanner<'t> {
     b: &'t [u8],
@@ -324,10 +410,7 @@ impl<'t> Scanner<'t> {
             return self.ascii_digits(i);
         }
         let j = self.ascii_word_start(i)?;
-        let mut e = j + 1;
-        while e < b.len() && b[e].is_ascii_alphabetic() {
-            e += 1;
-        }
+        let e = ascii_letters(b, j + 1);
         (e == b.len() || b[e] < 0x80).then_some(e)
     }
 
@@ -342,13 +425,7 @@ impl<'t> Scanner<'t> {
             return self.ascii_digits(i);
         }
         let j = self.ascii_word_start(i)?;
-        let mut e = j;
-        while e < b.len() && b[e].is_ascii_uppercase() {
-            e += 1;
-        }
-        while e < b.len() && b[e].is_ascii_lowercase() {
-            e += 1;
-        }
+        let e = ascii_upper_lower(b, j);
         if e == b.len() {
             return Some(e);
         }
@@ -549,6 +626,42 @@ pub fn split<'t>(kind: Kind, text: &'t str, mut f: impl FnMut(&'t str)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn swar_runs_equal_byte_loops() {
+        let mut seed = 7u64;
+        for _ in 0..20000 {
+            let len = (seed % 24) as usize;
+            let b: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    let x = (seed >> 33) as u8;
+                    // mostly letters, with the bytes next to the ranges and non-ASCII
+                    b"aAzZ@[`{ \x80\xc3\xe0qQmM"[(x as usize) % 16]
+                })
+                .collect();
+            for i in 0..=len {
+                let byte_run = |f: fn(&u8) -> bool| i + b[i..].iter().take_while(|x| f(x)).count();
+                assert_eq!(
+                    ascii_letters(&b, i),
+                    byte_run(u8::is_ascii_alphabetic),
+                    "{b:?} {i}"
+                );
+                assert_eq!(
+                    ascii_upper(&b, i),
+                    byte_run(u8::is_ascii_uppercase),
+                    "{b:?} {i}"
+                );
+                assert_eq!(
+                    ascii_lower(&b, i),
+                    byte_run(u8::is_ascii_lowercase),
+                    "{b:?} {i}"
+                );
+            }
+        }
+    }
     use crate::pretokenize::{CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN};
 
     const POOL: &[char] = &[

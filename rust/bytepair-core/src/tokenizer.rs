@@ -18,6 +18,8 @@ pub struct Tokenizer {
     uid: u64,
     /// rank -> id (identity for tiktoken ranks and trained tokenizers).
     rank_to_id: Vec<u32>,
+    /// True when `rank_to_id` is the identity (then encoding skips the mapping pass).
+    ids_are_ranks: bool,
     /// id -> bytes (`None` for unassigned ids). Special tokens included.
     decoder: Vec<Option<Vec<u8>>>,
     special: SpecialTokens,
@@ -198,7 +200,9 @@ impl Tokenizer {
         }
         let special = SpecialTokens::new(special_tokens)?;
         let lookup = RankMap::new(&ranks);
+        let ids_are_ranks = rank_to_id.iter().enumerate().all(|(i, &id)| i as u32 == id);
         Ok(Self {
+            ids_are_ranks,
             uid: next_uid(),
             lookup,
             ranks,
@@ -294,10 +298,18 @@ impl Tokenizer {
                 cache.encode(&self.lookup, piece.as_bytes(), out);
             })
         })?;
-        for r in &mut out[start..] {
-            *r = self.rank_to_id[*r as usize];
-        }
+        self.ranks_to_ids(&mut out[start..]);
         Ok(())
+    }
+
+    /// Maps ranks to ids in place (nothing to do when they are the same).
+    #[inline]
+    fn ranks_to_ids(&self, ranks: &mut [u32]) {
+        if !self.ids_are_ranks {
+            for r in ranks {
+                *r = self.rank_to_id[*r as usize];
+            }
+        }
     }
 
     /// The number of tokens of [`Tokenizer::encode_ordinary`], without keeping the ids.
@@ -367,9 +379,7 @@ impl Tokenizer {
             if !invalid.is_empty() {
                 let start = out.len();
                 encode_piece(&self.lookup, invalid, &mut out);
-                for r in &mut out[start..] {
-                    *r = self.rank_to_id[*r as usize];
-                }
+                self.ranks_to_ids(&mut out[start..]);
             }
         }
         Ok(out)
