@@ -251,10 +251,149 @@ pub fn encode_piece(ranks: &RankMap, piece: &[u8], out: &mut Vec<u32>) {
         return;
     }
     match (ranks.pairs(), piece.len() < HEAP_THRESHOLD) {
+        (Some(pairs), true) if piece.len() > SCAN_MAX => merge_heap_small(ranks, pairs, piece, out),
         (Some(pairs), true) => merge_scan_ranks(ranks, pairs, piece, out),
         (Some(pairs), false) => merge_buckets(ranks, pairs, piece, out),
         (None, true) => merge_scan(ranks, piece, out),
         (None, false) => merge_heap(ranks, piece, out),
+    }
+}
+
+/// Pieces up to this long use the array scan; longer ones (below [`HEAP_THRESHOLD`]) a heap on the stack.
+const SCAN_MAX: usize = 12;
+
+/// A binary min-heap of `u32` keys in a fixed array (no allocation).
+struct StackHeap<const N: usize> {
+    keys: [u32; N],
+    len: usize,
+}
+
+impl<const N: usize> StackHeap<N> {
+    #[inline(always)]
+    fn push(&mut self, key: u32) {
+        let mut i = self.len;
+        self.len += 1;
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            if self.keys[parent] <= key {
+                break;
+            }
+            self.keys[i] = self.keys[parent];
+            i = parent;
+        }
+        self.keys[i] = key;
+    }
+
+    #[inline(always)]
+    fn pop(&mut self) -> Option<u32> {
+        if self.len == 0 {
+            return None;
+        }
+        let top = self.keys[0];
+        self.len -= 1;
+        let last = self.keys[self.len];
+        let mut i = 0;
+        loop {
+            let mut c = 2 * i + 1;
+            if c >= self.len {
+                break;
+            }
+            if c + 1 < self.len && self.keys[c + 1] < self.keys[c] {
+                c += 1;
+            }
+            if last <= self.keys[c] {
+                break;
+            }
+            self.keys[i] = self.keys[c];
+            i = c;
+        }
+        self.keys[i] = last;
+        Some(top)
+    }
+}
+
+/// The rule for pieces of [`SCAN_MAX`] to [`HEAP_THRESHOLD`] bytes: a linked list of parts and a min-heap of
+/// `rank << 8 | start` keys (lowest rank, then leftmost), all on the stack. Each merge costs O(log n) instead of the
+/// scan's O(n), which matters for long runs of letters without spaces (Chinese, Japanese, Thai).
+fn merge_heap_small(ranks: &RankMap, pairs: &PairMap, piece: &[u8], out: &mut Vec<u32>) {
+    // (stack arrays sized to the piece, as in merge_scan_ranks)
+    if piece.len() <= 24 {
+        merge_heap_small_n::<24, 72>(ranks, pairs, piece, out)
+    } else if piece.len() <= 64 {
+        merge_heap_small_n::<64, 192>(ranks, pairs, piece, out)
+    } else {
+        merge_heap_small_n::<HEAP_THRESHOLD, { 3 * HEAP_THRESHOLD }>(ranks, pairs, piece, out)
+    }
+}
+
+/// [`merge_heap_small`] with arrays of `M` parts and `H = 3 M` heap keys.
+fn merge_heap_small_n<const M: usize, const H: usize>(
+    ranks: &RankMap,
+    pairs: &PairMap,
+    piece: &[u8],
+    out: &mut Vec<u32>,
+) {
+    let n = piece.len();
+    debug_assert!((2..=M).contains(&n) && H >= 3 * M);
+    const NONE: u16 = u16::MAX;
+    let mut part = [0u32; M];
+    let mut pair = [u32::MAX; M];
+    let mut next = [0u16; M];
+    let mut prev = [NONE; M];
+    // each merge pushes at most two keys, so n - 1 initial pairs + 2 (n - 1) merges fit in 3 M
+    let mut heap = StackHeap::<H> {
+        keys: [0; H],
+        len: 0,
+    };
+    for i in 0..n {
+        part[i] = ranks.single[piece[i] as usize];
+        next[i] = (i + 1) as u16;
+        if i > 0 {
+            prev[i] = (i - 1) as u16;
+        }
+    }
+    for i in 0..n - 1 {
+        let r = ranks.pair[u16::from_le_bytes([piece[i], piece[i + 1]]) as usize];
+        pair[i] = r;
+        if r != u32::MAX {
+            heap.push((r << 8) | i as u32);
+        }
+    }
+    while let Some(key) = heap.pop() {
+        let (r, i) = (key >> 8, (key & 0xff) as usize);
+        // stale: the part was absorbed or its right neighbour changed
+        if pair[i] != r {
+            continue;
+        }
+        let j = next[i] as usize;
+        let k = next[j] as usize;
+        next[i] = k as u16;
+        part[i] = r;
+        pair[j] = u32::MAX;
+        let ri = if k < n {
+            prev[k] = i as u16;
+            pairs.get(r, part[k])
+        } else {
+            u32::MAX
+        };
+        pair[i] = ri;
+        if ri != u32::MAX {
+            heap.push((ri << 8) | i as u32);
+        }
+        let p = prev[i];
+        if p != NONE {
+            let p = p as usize;
+            let rp = pairs.get(part[p], r);
+            pair[p] = rp;
+            if rp != u32::MAX {
+                heap.push((rp << 8) | p as u32);
+            }
+        }
+    }
+    let mut i = 0;
+    while i < n {
+        out.push(part[i]);
+        i = next[i] as usize;
     }
 }
 
@@ -798,6 +937,9 @@ mod tests {
                 if len < HEAP_THRESHOLD {
                     merge_scan_ranks(&ranks, pairs, &piece, &mut a);
                     assert_eq!(a, want, "scan {}", String::from_utf8_lossy(&piece));
+                    a.clear();
+                    merge_heap_small(&ranks, pairs, &piece, &mut a);
+                    assert_eq!(a, want, "small heap {}", String::from_utf8_lossy(&piece));
                 }
                 merge_buckets(&ranks, pairs, &piece, &mut b);
                 assert_eq!(b, want, "heap {}", String::from_utf8_lossy(&piece));
