@@ -13,6 +13,7 @@
 //! down, so an entry whose count is stale is re-pushed with the current count when it reaches the top.
 use std::borrow::Borrow;
 use std::cmp::Ordering;
+use std::collections::hash_map::Entry as MapEntry;
 
 use rustc_hash::FxHashMap;
 
@@ -485,14 +486,35 @@ fn train_from<C: Borrow<PretokenCounts>>(
             if k == top.pair {
                 continue; // every occurrence is gone
             }
-            let e = pairs.entry(k).or_default();
-            e.count = e.count + d.add - d.sub;
-            match d.at {
-                Positions::Inline(n, a) => a[..n as usize].iter().for_each(|&p| e.at.push(p)),
-                Positions::Heap(v) => v.iter().for_each(|&p| e.at.push(p)),
-            }
+            // A pair whose count drops to 0 leaves the table (its positions are all stale): the table stays the
+            // size of the live pairs instead of every pair ever seen.
+            let count = match pairs.entry(k) {
+                MapEntry::Occupied(mut o) => {
+                    let e = o.get_mut();
+                    e.count = e.count + d.add - d.sub;
+                    if e.count == 0 {
+                        o.remove();
+                        continue;
+                    }
+                    match d.at {
+                        Positions::Inline(n, a) => {
+                            a[..n as usize].iter().for_each(|&p| e.at.push(p))
+                        }
+                        Positions::Heap(v) => v.iter().for_each(|&p| e.at.push(p)),
+                    }
+                    e.count
+                }
+                MapEntry::Vacant(v) => {
+                    let count = d.add - d.sub;
+                    if count == 0 {
+                        continue;
+                    }
+                    v.insert(PairInfo { count, at: d.at });
+                    count
+                }
+            };
             if d.add > d.sub {
-                if let Some(x) = entry(&tokens, k, e.count) {
+                if let Some(x) = entry(&tokens, k, count) {
                     heap.push(x, &tokens);
                 }
             }
