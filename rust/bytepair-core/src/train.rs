@@ -4,8 +4,9 @@
 //! creation order, special tokens follow. Each step merges the pair with the highest count; ties go to the
 //! lexicographically greatest `(bytes_left, bytes_right)`. Pairs never cross a pre-token or a special token.
 //!
-//! The distinct pre-tokens live in one arena of symbols with `prev`/`next` links (a merged pair keeps the left
-//! slot, the right one dies). Each pair has its count and the list of arena positions where it starts (stale
+//! The distinct pre-tokens live in one arena, one slot per byte: a token's first slot holds its id and its last
+//! slot its length, so neighbours are found without links (a merged pair keeps the left start, the right one
+//! dies). Each pair has its count and the list of arena positions where it starts (stale
 //! entries are skipped when read). A merge visits only the occurrences of the merged pair, left to right, and
 //! updates the counts of the neighbouring pairs in place: the work of a step is proportional to the number of
 //! distinct pre-tokens containing the pair, whatever their length (a 20 MB pre-token costs nothing per step beyond
@@ -81,22 +82,32 @@ pub fn check_options(opts: &TrainOptions) -> Result<()> {
     Ok(())
 }
 
-/// No link (start or end of a pre-token).
-const NIL: u32 = u32::MAX;
-/// A slot merged into its left neighbour.
-const DEAD: u32 = u32::MAX;
+/// Slot values of the arena that are not token ids (ids are below `u32::MAX - longest pre-token`, checked):
+/// the separator before and after every pre-token,
+const SEP: u32 = u32::MAX;
+/// a slot inside a token that is neither its first nor its last byte,
+const DEAD: u32 = u32::MAX - 1;
+
+/// and the last byte of a token of `len >= 2` bytes, which gives the token's start to its right neighbour.
+#[inline]
+fn end_mark(len: u32) -> u32 {
+    u32::MAX - len
+}
 
 #[inline]
 fn key(a: u32, b: u32) -> u64 {
     ((a as u64) << 32) | b as u64
 }
 
-/// One symbol of the arena: its token, links to its live neighbours in the same pre-token, and the pre-token.
+/// One byte of the arena: the token starting here (or [`SEP`], [`DEAD`], an [`end_mark`]), and the pre-token.
+///
+/// A token of `n` bytes starting at `p` has its id in slot `p`, its end mark in slot `p + n - 1` (when `n >= 2`)
+/// and [`DEAD`] in between, so the next token starts at `p + n` and the previous one is found from slot `p - 1`:
+/// no links to keep (8 bytes a byte, and neighbours share cache lines). A slot that stops being a start is
+/// overwritten at once, so a stale position never reads an id.
 #[derive(Clone, Copy)]
-struct Node {
+struct Slot {
     sym: u32,
-    next: u32,
-    prev: u32,
     word: u32,
 }
 
@@ -313,49 +324,46 @@ fn train_from<C: Borrow<PretokenCounts>>(
         .map(|(i, t)| (t.clone(), i as u32))
         .collect();
 
-    // The arena: every distinct pre-token of two bytes or more, one after the other.
-    let total: usize = counts
-        .borrow()
-        .counts()
-        .keys()
-        .filter(|k| k.len() > 1)
-        .map(|k| k.len())
-        .sum();
-    if total >= NIL as usize {
+    // The arena: every distinct pre-token of two bytes or more, one after the other, between separators.
+    let (mut total, mut words, mut longest) = (0usize, 0usize, 0usize);
+    for k in counts.borrow().counts().keys().filter(|k| k.len() > 1) {
+        total += k.len();
+        words += 1;
+        longest = longest.max(k.len());
+    }
+    let slots = total + words + 1;
+    if slots as u64 + target_tokens as u64 + longest as u64 >= u32::MAX as u64 {
         return Err(Error::InvalidArgument(format!(
-            "the distinct pre-tokens hold {total} bytes; training handles fewer than {NIL}"
+            "the distinct pre-tokens hold {total} bytes in {words} pre-tokens; training handles fewer than {} \
+             bytes + pre-tokens + vocab_size + longest pre-token",
+            u32::MAX
         )));
     }
-    let mut nodes: Vec<Node> = Vec::with_capacity(total);
-    let mut freq: Vec<u64> = Vec::new();
+    let mut arena: Vec<Slot> = Vec::with_capacity(slots);
+    let mut freq: Vec<u64> = Vec::with_capacity(words);
+    arena.push(Slot { sym: SEP, word: 0 });
     for (k, &f) in counts.borrow().counts() {
         if k.len() < 2 {
             continue;
         }
-        let s = nodes.len() as u32;
         let w = freq.len() as u32;
         freq.push(f);
-        let n = k.len() as u32;
-        for (i, &b) in k.iter().enumerate() {
-            let i = i as u32;
-            nodes.push(Node {
-                sym: b as u32,
-                prev: if i == 0 { NIL } else { s + i - 1 },
-                next: if i + 1 == n { NIL } else { s + i + 1 },
-                word: w,
-            });
-        }
+        arena.extend(k.iter().map(|&b| Slot {
+            sym: b as u32,
+            word: w,
+        }));
+        arena.push(Slot { sym: SEP, word: w });
     }
 
     drop(counts);
 
+    // Token lengths in bytes, by id (the arena's next token starts `len` slots on).
+    let mut tok_len: Vec<u32> = vec![1; 256];
     let mut pairs: FxHashMap<u64, PairInfo> = FxHashMap::default();
-    for (p, node) in nodes.iter().enumerate() {
-        if node.next != NIL {
-            let e = pairs
-                .entry(key(node.sym, nodes[node.next as usize].sym))
-                .or_default();
-            e.count += freq[node.word as usize];
+    for (p, w) in arena.windows(2).enumerate() {
+        if w[0].sym != SEP && w[1].sym != SEP {
+            let e = pairs.entry(key(w[0].sym, w[1].sym)).or_default();
+            e.count += freq[w[0].word as usize];
             e.at.push(p as u32);
         }
     }
@@ -410,6 +418,7 @@ fn train_from<C: Borrow<PretokenCounts>>(
             Some(&id) => id,
             None => {
                 let id = tokens.bytes.len() as u32;
+                tok_len.push(joined.len() as u32);
                 tokens.bytes.push(joined.clone());
                 by_bytes.insert(joined, id);
                 id
@@ -423,43 +432,49 @@ fn train_from<C: Borrow<PretokenCounts>>(
             at.clear();
         }
         at.sort_unstable();
+        let (la, lb) = (tok_len[a as usize], tok_len[b as usize]);
+        let end = end_mark(la + lb);
         // First pass: independent loads (the memory system overlaps them), dropping most stale positions and
-        // fetching each frequency; the second pass then finds its nodes in cache.
+        // fetching each frequency; the second pass then finds its slots in cache.
         cand.clear();
         for &p in &at {
-            let node = nodes[p as usize];
-            if node.sym == a && node.next != NIL {
-                cand.push((p, freq[node.word as usize]));
+            let s = arena[p as usize];
+            if s.sym == a {
+                cand.push((p, freq[s.word as usize]));
             }
         }
         for &(p, f) in &cand {
-            let node = nodes[p as usize];
-            if node.sym != a || node.next == NIL {
+            // Occurrences are visited left to right, so in `a a a` with a == b the first two merge and the third
+            // (its slot now inside the new token) is skipped.
+            if arena[p as usize].sym != a {
                 continue;
             }
-            let q = node.next;
-            let qn = nodes[q as usize];
-            if qn.sym != b {
+            let q = p + la;
+            if arena[q as usize].sym != b {
                 continue;
             }
-            let (l, r) = (node.prev, qn.next);
+            let r = q + lb;
             // (x, a) loses f and (x, c) gains f for the left neighbour x; (b, y) and (c, y) likewise on the right.
             // Summed per neighbour in dense arrays here, turned into per-pair changes once per step below.
-            if l != NIL {
-                let x = nodes[l as usize].sym;
+            let before = arena[p as usize - 1].sym;
+            if before != SEP {
+                let l = if before < target_tokens as u32 {
+                    p - 1
+                } else {
+                    p - (u32::MAX - before)
+                };
+                let x = arena[l as usize].sym;
                 left_f[x as usize] += f;
                 new_left.push((x, l));
             }
-            if r != NIL {
-                let y = nodes[r as usize].sym;
+            let y = arena[r as usize].sym;
+            if y != SEP {
                 right_f[y as usize] += f;
                 new_right.push((y, p));
-                nodes[r as usize].prev = p;
             }
-            let n = &mut nodes[p as usize];
-            n.sym = c;
-            n.next = r;
-            nodes[q as usize].sym = DEAD;
+            arena[p as usize].sym = c;
+            arena[q as usize].sym = DEAD;
+            arena[r as usize - 1].sym = end;
         }
         for (side, list) in [(0, &mut new_left), (1, &mut new_right)] {
             list.sort_unstable();
