@@ -82,6 +82,9 @@ pub fn check_options(opts: &TrainOptions) -> Result<()> {
     Ok(())
 }
 
+/// Positions read per block in a merge step: the slots the first pass loads stay in cache for the second.
+const BLOCK: usize = 512;
+
 /// Slot values of the arena that are not token ids (ids are below `u32::MAX - longest pre-token`, checked):
 /// the separator before and after every pre-token,
 const SEP: u32 = u32::MAX;
@@ -99,7 +102,8 @@ fn key(a: u32, b: u32) -> u64 {
     ((a as u64) << 32) | b as u64
 }
 
-/// One byte of the arena: the token starting here (or [`SEP`], [`DEAD`], an [`end_mark`]), and the pre-token.
+/// One byte of the arena: the token starting here (or [`SEP`], [`DEAD`], an [`end_mark`]), and the pre-token's
+/// count (see [`Freq`]): a merge reads both from one cache line.
 ///
 /// A token of `n` bytes starting at `p` has its id in slot `p`, its end mark in slot `p + n - 1` (when `n >= 2`)
 /// and [`DEAD`] in between, so the next token starts at `p + n` and the previous one is found from slot `p - 1`:
@@ -108,7 +112,35 @@ fn key(a: u32, b: u32) -> u64 {
 #[derive(Clone, Copy)]
 struct Slot {
     sym: u32,
-    word: u32,
+    freq: u32,
+}
+
+/// Pre-token counts as stored in the arena: below `2^31` the count itself, else `2^31 +` an index into a table
+/// of the (few) larger counts.
+struct Freq {
+    big: Vec<u64>,
+}
+
+impl Freq {
+    const BIG: u32 = 1 << 31;
+
+    fn encode(&mut self, f: u64) -> u32 {
+        if f < Self::BIG as u64 {
+            f as u32
+        } else {
+            self.big.push(f);
+            Self::BIG + (self.big.len() - 1) as u32
+        }
+    }
+
+    #[inline]
+    fn get(&self, x: u32) -> u64 {
+        if x < Self::BIG {
+            x as u64
+        } else {
+            self.big[(x - Self::BIG) as usize]
+        }
+    }
 }
 
 #[derive(Default)]
@@ -149,13 +181,17 @@ impl Positions {
         }
     }
 
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Positions::Inline(n, a) => &a[..*n as usize],
+            Positions::Heap(v) => v,
+        }
+    }
+
     /// Moves the positions into `out` (cleared first), leaving the list empty.
     fn take_into(&mut self, out: &mut Vec<u32>) {
         out.clear();
-        match std::mem::take(self) {
-            Positions::Inline(n, a) => out.extend_from_slice(&a[..n as usize]),
-            Positions::Heap(v) => out.extend_from_slice(&v),
-        }
+        out.extend_from_slice(std::mem::take(self).as_slice());
     }
 }
 
@@ -184,12 +220,22 @@ fn prefix8(b: &[u8]) -> u64 {
     u64::from_be_bytes(x)
 }
 
-/// Token bytes, for ties.
+/// Token bytes (for ties), with each token's length and [`prefix8`] at hand in dense arrays: making a heap entry or
+/// stepping over a token in the arena touches no token's bytes.
 struct Tokens {
     bytes: Vec<Box<[u8]>>,
+    len: Vec<u32>,
+    prefix: Vec<u64>,
 }
 
 impl Tokens {
+    fn push(&mut self, b: Box<[u8]>) -> u32 {
+        self.len.push(b.len() as u32);
+        self.prefix.push(prefix8(&b));
+        self.bytes.push(b);
+        (self.bytes.len() - 1) as u32
+    }
+
     fn get(&self, id: u32) -> &[u8] {
         &self.bytes[id as usize]
     }
@@ -315,8 +361,13 @@ fn train_from<C: Borrow<PretokenCounts>>(
 
     // Token table: id -> bytes, bytes -> id.
     let mut tokens = Tokens {
-        bytes: (0..=255u8).map(|b| vec![b].into_boxed_slice()).collect(),
+        bytes: Vec::new(),
+        len: Vec::new(),
+        prefix: Vec::new(),
     };
+    for b in 0..=255u8 {
+        tokens.push(Box::new([b]));
+    }
     let mut by_bytes: FxHashMap<Box<[u8]>, u32> = tokens
         .bytes
         .iter()
@@ -340,39 +391,36 @@ fn train_from<C: Borrow<PretokenCounts>>(
         )));
     }
     let mut arena: Vec<Slot> = Vec::with_capacity(slots);
-    let mut freq: Vec<u64> = Vec::with_capacity(words);
-    arena.push(Slot { sym: SEP, word: 0 });
+    let mut freq = Freq { big: Vec::new() };
+    arena.push(Slot { sym: SEP, freq: 0 });
     for (k, &f) in counts.borrow().counts() {
         if k.len() < 2 {
             continue;
         }
-        let w = freq.len() as u32;
-        freq.push(f);
+        let f = freq.encode(f);
         arena.extend(k.iter().map(|&b| Slot {
             sym: b as u32,
-            word: w,
+            freq: f,
         }));
-        arena.push(Slot { sym: SEP, word: w });
+        arena.push(Slot { sym: SEP, freq: 0 });
     }
 
     drop(counts);
 
-    // Token lengths in bytes, by id (the arena's next token starts `len` slots on).
-    let mut tok_len: Vec<u32> = vec![1; 256];
     let mut pairs: FxHashMap<u64, PairInfo> = FxHashMap::default();
     for (p, w) in arena.windows(2).enumerate() {
         if w[0].sym != SEP && w[1].sym != SEP {
             let e = pairs.entry(key(w[0].sym, w[1].sym)).or_default();
-            e.count += freq[w[0].word as usize];
+            e.count += freq.get(w[0].freq);
             e.at.push(p as u32);
         }
     }
     let entry = |tokens: &Tokens, k: u64, count: u64| -> Option<Entry> {
-        let (l, r) = (tokens.get((k >> 32) as u32), tokens.get(k as u32));
-        (count > 0 && l.len() + r.len() <= max_len).then(|| Entry {
+        let (l, r) = ((k >> 32) as usize, k as u32 as usize);
+        (count > 0 && tokens.len[l] as usize + tokens.len[r] as usize <= max_len).then(|| Entry {
             count,
-            left8: prefix8(l),
-            right8: prefix8(r),
+            left8: tokens.prefix[l],
+            right8: tokens.prefix[r],
             pair: k,
         })
     };
@@ -417,9 +465,7 @@ fn train_from<C: Borrow<PretokenCounts>>(
         let c = match by_bytes.get(&joined) {
             Some(&id) => id,
             None => {
-                let id = tokens.bytes.len() as u32;
-                tok_len.push(joined.len() as u32);
-                tokens.bytes.push(joined.clone());
+                let id = tokens.push(joined.clone());
                 by_bytes.insert(joined, id);
                 id
             }
@@ -432,49 +478,51 @@ fn train_from<C: Borrow<PretokenCounts>>(
             at.clear();
         }
         at.sort_unstable();
-        let (la, lb) = (tok_len[a as usize], tok_len[b as usize]);
+        let (la, lb) = (tokens.len[a as usize], tokens.len[b as usize]);
         let end = end_mark(la + lb);
-        // First pass: independent loads (the memory system overlaps them), dropping most stale positions and
-        // fetching each frequency; the second pass then finds its slots in cache.
-        cand.clear();
-        for &p in &at {
-            let s = arena[p as usize];
-            if s.sym == a {
-                cand.push((p, freq[s.word as usize]));
+        // In blocks, two passes: the first makes independent loads (the memory system overlaps them), dropping most
+        // stale positions and reading each count; the second then finds its slots in cache.
+        for block in at.chunks(BLOCK) {
+            cand.clear();
+            for &p in block {
+                let s = arena[p as usize];
+                if s.sym == a {
+                    cand.push((p, freq.get(s.freq)));
+                }
             }
-        }
-        for &(p, f) in &cand {
-            // Occurrences are visited left to right, so in `a a a` with a == b the first two merge and the third
-            // (its slot now inside the new token) is skipped.
-            if arena[p as usize].sym != a {
-                continue;
+            for &(p, f) in &cand {
+                // Occurrences are visited left to right, so in `a a a` with a == b the first two merge and the third
+                // (its slot now inside the new token) is skipped.
+                if arena[p as usize].sym != a {
+                    continue;
+                }
+                let q = p + la;
+                if arena[q as usize].sym != b {
+                    continue;
+                }
+                let r = q + lb;
+                // (x, a) loses f and (x, c) gains f for the left neighbour x; (b, y) and (c, y) likewise on the right.
+                // Summed per neighbour in dense arrays here, turned into per-pair changes once per step below.
+                let before = arena[p as usize - 1].sym;
+                if before != SEP {
+                    let l = if before < target_tokens as u32 {
+                        p - 1
+                    } else {
+                        p - (u32::MAX - before)
+                    };
+                    let x = arena[l as usize].sym;
+                    left_f[x as usize] += f;
+                    new_left.push((x, l));
+                }
+                let y = arena[r as usize].sym;
+                if y != SEP {
+                    right_f[y as usize] += f;
+                    new_right.push((y, p));
+                }
+                arena[p as usize].sym = c;
+                arena[q as usize].sym = DEAD;
+                arena[r as usize - 1].sym = end;
             }
-            let q = p + la;
-            if arena[q as usize].sym != b {
-                continue;
-            }
-            let r = q + lb;
-            // (x, a) loses f and (x, c) gains f for the left neighbour x; (b, y) and (c, y) likewise on the right.
-            // Summed per neighbour in dense arrays here, turned into per-pair changes once per step below.
-            let before = arena[p as usize - 1].sym;
-            if before != SEP {
-                let l = if before < target_tokens as u32 {
-                    p - 1
-                } else {
-                    p - (u32::MAX - before)
-                };
-                let x = arena[l as usize].sym;
-                left_f[x as usize] += f;
-                new_left.push((x, l));
-            }
-            let y = arena[r as usize].sym;
-            if y != SEP {
-                right_f[y as usize] += f;
-                new_right.push((y, p));
-            }
-            arena[p as usize].sym = c;
-            arena[q as usize].sym = DEAD;
-            arena[r as usize - 1].sym = end;
         }
         for (side, list) in [(0, &mut new_left), (1, &mut new_right)] {
             list.sort_unstable();
@@ -511,12 +559,7 @@ fn train_from<C: Borrow<PretokenCounts>>(
                         o.remove();
                         continue;
                     }
-                    match d.at {
-                        Positions::Inline(n, a) => {
-                            a[..n as usize].iter().for_each(|&p| e.at.push(p))
-                        }
-                        Positions::Heap(v) => v.iter().for_each(|&p| e.at.push(p)),
-                    }
+                    d.at.as_slice().iter().for_each(|&p| e.at.push(p));
                     e.count
                 }
                 MapEntry::Vacant(v) => {
