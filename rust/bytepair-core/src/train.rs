@@ -151,15 +151,17 @@ struct PairInfo {
 }
 
 /// A list of arena positions, the first few inline: most pairs are rare, and a heap allocation each would cost
-/// more time and memory than their positions.
+/// more time and memory than their positions. 16 bytes, so an entry of the pair table takes 32.
+// The Box keeps the enum at 16 bytes (a Vec is 24); the extra indirection is only paid by the common pairs.
+#[allow(clippy::box_collection)]
 enum Positions {
-    Inline(u8, [u32; 4]),
-    Heap(Vec<u32>),
+    Inline(u8, [u32; 3]),
+    Heap(Box<Vec<u32>>),
 }
 
 impl Default for Positions {
     fn default() -> Self {
-        Positions::Inline(0, [0; 4])
+        Positions::Inline(0, [0; 3])
     }
 }
 
@@ -175,7 +177,7 @@ impl Positions {
                 let mut v = Vec::with_capacity(8);
                 v.extend_from_slice(a);
                 v.push(p);
-                *self = Positions::Heap(v);
+                *self = Positions::Heap(Box::new(v));
             }
             Positions::Heap(v) => v.push(p),
         }
@@ -203,13 +205,10 @@ struct Delta {
     at: Positions,
 }
 
-/// A heap entry: the count, the pair, and the first 8 bytes of each side (big-endian, so comparing the numbers
-/// compares the prefixes; equal prefixes fall back to the full bytes).
+/// A heap entry: the count and the pair (16 bytes; ties are broken with [`Tokens::prefix`], then the bytes).
 #[derive(Clone, Copy)]
 struct Entry {
     count: u64,
-    left8: u64,
-    right8: u64,
     pair: u64,
 }
 
@@ -240,28 +239,26 @@ impl Tokens {
         &self.bytes[id as usize]
     }
 
+    /// Token bytes order, by the 8-byte prefixes first (big-endian: comparing the numbers compares the bytes).
+    #[inline]
+    fn cmp_ids(&self, x: u32, y: u32) -> Ordering {
+        if x == y {
+            return Ordering::Equal;
+        }
+        let (px, py) = (self.prefix[x as usize], self.prefix[y as usize]);
+        if px != py {
+            return px.cmp(&py);
+        }
+        self.get(x).cmp(self.get(y))
+    }
+
     /// The §3.4 order: count, then `(bytes_left, bytes_right)`; `Greater` means `x` is merged first.
     fn cmp(&self, x: &Entry, y: &Entry) -> Ordering {
-        x.count
-            .cmp(&y.count)
-            .then(x.left8.cmp(&y.left8))
-            .then_with(|| {
-                let (xl, yl) = ((x.pair >> 32) as u32, (y.pair >> 32) as u32);
-                if xl == yl {
-                    Ordering::Equal
-                } else {
-                    self.get(xl).cmp(self.get(yl))
-                }
-            })
-            .then(x.right8.cmp(&y.right8))
-            .then_with(|| {
-                let (xr, yr) = (x.pair as u32, y.pair as u32);
-                if xr == yr {
-                    Ordering::Equal
-                } else {
-                    self.get(xr).cmp(self.get(yr))
-                }
-            })
+        x.count.cmp(&y.count).then_with(|| {
+            let (xl, yl) = ((x.pair >> 32) as u32, (y.pair >> 32) as u32);
+            let (xr, yr) = (x.pair as u32, y.pair as u32);
+            self.cmp_ids(xl, yl).then_with(|| self.cmp_ids(xr, yr))
+        })
     }
 }
 
@@ -417,12 +414,8 @@ fn train_from<C: Borrow<PretokenCounts>>(
     }
     let entry = |tokens: &Tokens, k: u64, count: u64| -> Option<Entry> {
         let (l, r) = ((k >> 32) as usize, k as u32 as usize);
-        (count > 0 && tokens.len[l] as usize + tokens.len[r] as usize <= max_len).then(|| Entry {
-            count,
-            left8: tokens.prefix[l],
-            right8: tokens.prefix[r],
-            pair: k,
-        })
+        (count > 0 && tokens.len[l] as usize + tokens.len[r] as usize <= max_len)
+            .then_some(Entry { count, pair: k })
     };
     let mut heap = Heap {
         v: pairs
