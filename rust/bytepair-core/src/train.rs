@@ -183,6 +183,16 @@ impl Positions {
         }
     }
 
+    fn from_vec(v: Vec<u32>) -> Self {
+        if v.len() <= 3 {
+            let mut a = [0; 3];
+            a[..v.len()].copy_from_slice(&v);
+            Positions::Inline(v.len() as u8, a)
+        } else {
+            Positions::Heap(Box::new(v))
+        }
+    }
+
     fn as_slice(&self) -> &[u32] {
         match self {
             Positions::Inline(n, a) => &a[..*n as usize],
@@ -203,6 +213,52 @@ struct Delta {
     add: u64,
     sub: u64,
     at: Positions,
+}
+
+/// The neighbours on one side of a step's occurrences, grouped by token.
+struct Group {
+    x: u32,
+    count: u64,
+    at: Positions,
+}
+
+struct Groups {
+    /// Token id -> index in `list`, or `u32::MAX`.
+    index: Vec<u32>,
+    list: Vec<Group>,
+}
+
+impl Groups {
+    fn new(n_tokens: usize) -> Self {
+        Groups {
+            index: vec![u32::MAX; n_tokens],
+            list: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, x: u32, count: u64, pos: u32) {
+        let i = &mut self.index[x as usize];
+        if *i == u32::MAX {
+            *i = self.list.len() as u32;
+            self.list.push(Group {
+                x,
+                count: 0,
+                at: Positions::default(),
+            });
+        }
+        let g = &mut self.list[*i as usize];
+        g.count += count;
+        g.at.push(pos);
+    }
+
+    /// Takes the groups out, resetting the index.
+    fn drain(&mut self) -> impl Iterator<Item = Group> + '_ {
+        for g in &self.list {
+            self.index[g.x as usize] = u32::MAX;
+        }
+        self.list.drain(..)
+    }
 }
 
 /// A heap entry: the count and the pair (16 bytes; ties are broken with [`Tokens::prefix`], then the bytes).
@@ -404,12 +460,36 @@ fn train_from<C: Borrow<PretokenCounts>>(
 
     drop(counts);
 
-    let mut pairs: FxHashMap<u64, PairInfo> = FxHashMap::default();
+    // Every symbol is a byte yet: the pairs are counted in a dense table, then their positions go into lists of
+    // the exact size (no hashing, no growing).
+    let byte_pair = |w: &[Slot]| {
+        (w[0].sym != SEP && w[1].sym != SEP).then(|| (w[0].sym as usize) << 8 | w[1].sym as usize)
+    };
+    let mut n_at = vec![0u32; 1 << 16];
+    let mut byte_counts = vec![0u64; 1 << 16];
+    for w in arena.windows(2) {
+        if let Some(k) = byte_pair(w) {
+            n_at[k] += 1;
+            byte_counts[k] += freq.get(w[0].freq);
+        }
+    }
+    let mut lists: Vec<Vec<u32>> = n_at
+        .iter()
+        .map(|&n| Vec::with_capacity(n as usize))
+        .collect();
     for (p, w) in arena.windows(2).enumerate() {
-        if w[0].sym != SEP && w[1].sym != SEP {
-            let e = pairs.entry(key(w[0].sym, w[1].sym)).or_default();
-            e.count += freq.get(w[0].freq);
-            e.at.push(p as u32);
+        if let Some(k) = byte_pair(w) {
+            lists[k].push(p as u32);
+        }
+    }
+    let mut pairs: FxHashMap<u64, PairInfo> = FxHashMap::default();
+    for (k, at) in lists.into_iter().enumerate() {
+        if !at.is_empty() {
+            let info = PairInfo {
+                count: byte_counts[k],
+                at: Positions::from_vec(at),
+            };
+            pairs.insert(key((k >> 8) as u32, (k & 0xff) as u32), info);
         }
     }
     let entry = |tokens: &Tokens, k: u64, count: u64| -> Option<Entry> {
@@ -427,10 +507,9 @@ fn train_from<C: Borrow<PretokenCounts>>(
 
     let mut merges: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut deltas: FxHashMap<u64, Delta> = FxHashMap::default();
-    let (mut left_f, mut right_f) = (vec![0u64; target_tokens], vec![0u64; target_tokens]);
-    // (neighbour token, position) of the pairs a step creates, left and right of the merged pair.
-    let mut new_left: Vec<(u32, u32)> = Vec::new();
-    let mut new_right: Vec<(u32, u32)> = Vec::new();
+    // The neighbours of a step's occurrences, left and right of the merged pair: one group per neighbour token
+    // (found through a dense id -> group table), with its summed count and the positions of the pairs it forms.
+    let mut groups: [Groups; 2] = [Groups::new(target_tokens), Groups::new(target_tokens)];
     let mut cand: Vec<(u32, u64)> = Vec::new();
     let mut at: Vec<u32> = Vec::new();
     while tokens.bytes.len() < target_tokens {
@@ -470,7 +549,7 @@ fn train_from<C: Borrow<PretokenCounts>>(
         } else {
             at.clear();
         }
-        at.sort_unstable();
+        at.sort();
         let (la, lb) = (tokens.len[a as usize], tokens.len[b as usize]);
         let end = end_mark(la + lb);
         // In blocks, two passes: the first makes independent loads (the memory system overlaps them), dropping most
@@ -495,7 +574,7 @@ fn train_from<C: Borrow<PretokenCounts>>(
                 }
                 let r = q + lb;
                 // (x, a) loses f and (x, c) gains f for the left neighbour x; (b, y) and (c, y) likewise on the right.
-                // Summed per neighbour in dense arrays here, turned into per-pair changes once per step below.
+                // Summed per neighbour here, turned into per-pair changes once per step below.
                 let before = arena[p as usize - 1].sym;
                 if before != SEP {
                     let l = if before < target_tokens as u32 {
@@ -504,39 +583,33 @@ fn train_from<C: Borrow<PretokenCounts>>(
                         p - (u32::MAX - before)
                     };
                     let x = arena[l as usize].sym;
-                    left_f[x as usize] += f;
-                    new_left.push((x, l));
+                    groups[0].add(x, f, l);
                 }
                 let y = arena[r as usize].sym;
                 if y != SEP {
-                    right_f[y as usize] += f;
-                    new_right.push((y, p));
+                    groups[1].add(y, f, p);
                 }
                 arena[p as usize].sym = c;
                 arena[q as usize].sym = DEAD;
                 arena[r as usize - 1].sym = end;
             }
         }
-        for (side, list) in [(0, &mut new_left), (1, &mut new_right)] {
-            list.sort_unstable();
-            let sums = if side == 0 { &mut left_f } else { &mut right_f };
-            let mut i = 0;
-            while i < list.len() {
-                let x = list[i].0;
-                let j = i + list[i..].partition_point(|&(y, _)| y == x);
-                let w = std::mem::take(&mut sums[x as usize]);
+        for (side, g) in groups.iter_mut().enumerate() {
+            for Group { x, count, at } in g.drain() {
                 let (gone, new) = if side == 0 {
                     (key(x, a), key(x, c))
                 } else {
                     (key(b, x), key(c, x))
                 };
-                deltas.entry(gone).or_default().sub += w;
+                deltas.entry(gone).or_default().sub += count;
                 let d = deltas.entry(new).or_default();
-                d.add += w;
-                list[i..j].iter().for_each(|&(_, pos)| d.at.push(pos));
-                i = j;
+                d.add += count;
+                if d.at.as_slice().is_empty() {
+                    d.at = at;
+                } else {
+                    at.as_slice().iter().for_each(|&p| d.at.push(p));
+                }
             }
-            list.clear();
         }
         for (k, d) in deltas.drain() {
             if k == top.pair {
