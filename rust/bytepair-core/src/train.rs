@@ -85,6 +85,9 @@ pub fn check_options(opts: &TrainOptions) -> Result<()> {
 /// Positions read per block in a merge step: the slots the first pass loads stay in cache for the second.
 const BLOCK: usize = 512;
 
+/// The heap's floor is divided by this each time it is lowered (see the merge loop).
+const FLOOR_STEP: u64 = 8;
+
 /// Slot values of the arena that are not token ids (ids are below `u32::MAX - longest pre-token`, checked):
 /// the separator before and after every pre-token,
 const SEP: u32 = u32::MAX;
@@ -497,9 +500,14 @@ fn train_from<C: Borrow<PretokenCounts>>(
         (count > 0 && tokens.len[l] as usize + tokens.len[r] as usize <= max_len)
             .then_some(Entry { count, pair: k })
     };
+    // Only pairs counted `floor` times or more are sure to be in the heap: most pairs are rare and never merged, and
+    // pushing them would cost time and memory. When the best entry falls below the floor, the floor is lowered and
+    // the pairs between the two floors are pushed (a scan of the table, a few times in a run).
+    let mut floor = pairs.values().map(|e| e.count).max().unwrap_or(0) / FLOOR_STEP;
     let mut heap = Heap {
         v: pairs
             .iter()
+            .filter(|(_, e)| e.count >= floor)
             .filter_map(|(&k, e)| entry(&tokens, k, e.count))
             .collect(),
     };
@@ -513,10 +521,21 @@ fn train_from<C: Borrow<PretokenCounts>>(
     let mut cand: Vec<(u32, u64)> = Vec::new();
     let mut at: Vec<u32> = Vec::new();
     while tokens.bytes.len() < target_tokens {
+        while floor > 1 && heap.v.first().is_none_or(|e| e.count < floor) {
+            let lower = floor / FLOOR_STEP;
+            for (&k, e) in &pairs {
+                if (lower..floor).contains(&e.count) {
+                    if let Some(x) = entry(&tokens, k, e.count) {
+                        heap.push(x, &tokens);
+                    }
+                }
+            }
+            floor = lower;
+        }
         let Some(top) = heap.pop(&tokens) else { break };
         let current = pairs.get(&top.pair).map_or(0, |e| e.count);
         if current != top.count {
-            if current > 0 {
+            if current > 0 && current >= floor {
                 heap.push(
                     Entry {
                         count: current,
@@ -637,7 +656,7 @@ fn train_from<C: Borrow<PretokenCounts>>(
                     count
                 }
             };
-            if d.add > d.sub {
+            if d.add > d.sub && count >= floor {
                 if let Some(x) = entry(&tokens, k, count) {
                     heap.push(x, &tokens);
                 }
@@ -709,6 +728,97 @@ mod tests {
                 "low e", "lowe r"
             ]
         );
+    }
+
+    /// The §3.4 rule the obvious way: recount every pair at every step.
+    fn naive(words: &[(Vec<u8>, u64)], opts: &TrainOptions) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut ws: Vec<(Vec<Vec<u8>>, u64)> = words
+            .iter()
+            .map(|(w, n)| (w.iter().map(|&b| vec![b]).collect(), *n))
+            .collect();
+        let max_len = opts.max_token_length.unwrap_or(usize::MAX);
+        let mut made = std::collections::HashSet::new();
+        let mut merges = Vec::new();
+        while 256 + made.len() + opts.special_tokens.len() < opts.vocab_size {
+            let mut counts: std::collections::BTreeMap<(Vec<u8>, Vec<u8>), u64> =
+                Default::default();
+            for (w, n) in &ws {
+                for p in w.windows(2) {
+                    if p[0].len() + p[1].len() <= max_len {
+                        *counts.entry((p[0].clone(), p[1].clone())).or_default() += n;
+                    }
+                }
+            }
+            let Some((best, &n)) = counts.iter().max_by(|x, y| x.1.cmp(y.1).then(x.0.cmp(y.0)))
+            else {
+                break;
+            };
+            if n < opts.min_frequency {
+                break;
+            }
+            let (l, r) = best.clone();
+            let joined = [&l[..], &r[..]].concat();
+            for (w, _) in &mut ws {
+                let mut i = 0;
+                while i + 1 < w.len() {
+                    if w[i] == l && w[i + 1] == r {
+                        w[i] = joined.clone();
+                        w.remove(i + 1);
+                    }
+                    i += 1;
+                }
+            }
+            made.insert(joined);
+            merges.push((l, r));
+        }
+        merges
+    }
+
+    #[test]
+    fn equals_naive_on_skewed_counts_with_options() {
+        // Counts from 1 to ~10^6 (the heap's floor is lowered several times), few letters (many ties, pairs like
+        // `a a` that overlap), and the options that keep pairs out of the heap or stop early.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for round in 0..24 {
+            let mut c = PretokenCounts::new();
+            let mut words = Vec::new();
+            // Odd rounds: counts that are powers of 8, so pair counts often sit exactly on a floor.
+            for _ in 0..[150, 40][round % 2] {
+                let len = 1 + next(9) as usize;
+                let w: Vec<u8> = (0..len).map(|_| b"abcd\xc3"[next(5) as usize]).collect();
+                let n = if round % 2 == 0 {
+                    1 + next(10) * 10u64.pow(next(6) as u32)
+                } else {
+                    8u64.pow(next(6) as u32)
+                };
+                c.add(&w, n);
+                words.push((w, n));
+            }
+            if round % 2 == 1 {
+                // The largest pair count is 8^7 exactly, so the floors are the powers of 8.
+                c.add(b"yz", 8u64.pow(7));
+                words.push((b"yz".to_vec(), 8u64.pow(7)));
+            }
+            let mut merged: std::collections::HashMap<Vec<u8>, u64> = Default::default();
+            for (w, n) in words {
+                *merged.entry(w).or_default() += n;
+            }
+            let words: Vec<(Vec<u8>, u64)> = merged.into_iter().collect();
+            let opts = TrainOptions {
+                vocab_size: 256 + 80,
+                special_tokens: vec![],
+                min_frequency: [1, 1, 1000][round % 3],
+                max_token_length: [None, Some(3), None, Some(5)][round % 4],
+            };
+            let fast = train(&c, &opts, &mut |_, _| true).unwrap().merges;
+            assert_eq!(fast, naive(&words, &opts), "round {round}");
+        }
     }
 
     #[test]
