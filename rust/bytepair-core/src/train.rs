@@ -6,12 +6,13 @@
 //!
 //! The distinct pre-tokens live in one arena, one slot per byte: a token's first slot holds its id and its last
 //! slot its length, so neighbours are found without links (a merged pair keeps the left start, the right one
-//! dies). Each pair has its count and the list of arena positions where it starts (stale
-//! entries are skipped when read). A merge visits only the occurrences of the merged pair, left to right, and
-//! updates the counts of the neighbouring pairs in place: the work of a step is proportional to the number of
-//! distinct pre-tokens containing the pair, whatever their length (a 20 MB pre-token costs nothing per step beyond
-//! its occurrences). The best pair comes from a max-heap with lazy invalidation: counts of existing pairs only go
-//! down, so an entry whose count is stale is re-pushed with the current count when it reaches the top.
+//! dies). Each pair has its count and the list of arena positions where it starts (stale entries are skipped when
+//! read); a pair whose count drops to 0 leaves the table. A merge visits only the occurrences of the merged pair,
+//! left to right, and updates the counts of the neighbouring pairs in place: the work of a step is proportional to
+//! the number of distinct pre-tokens containing the pair, whatever their length (a 20 MB pre-token costs nothing
+//! per step beyond its occurrences). The best pair comes from a max-heap with lazy invalidation: counts of existing
+//! pairs only go down, so an entry whose count is stale is re-pushed with the current count when it reaches the
+//! top. Rare pairs stay out of the heap until the best count comes near theirs (the heap's floor).
 use std::borrow::Borrow;
 use std::cmp::Ordering;
 use std::collections::hash_map::Entry as MapEntry;
