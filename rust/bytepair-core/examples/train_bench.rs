@@ -1,4 +1,7 @@
 //! Times the phases of training on files: `cargo run --release --example train_bench -- VOCAB FILES...`
+//!
+//! Also prints a fingerprint of the merges (FNV-1a over their bytes), to check that a change to the trainer
+//! leaves its output exactly as it was.
 use std::time::Instant;
 
 use bytepair_core::pretokenize::PreTokenizer;
@@ -53,4 +56,13 @@ fn main() {
         (t2 - t1).as_secs_f64(),
         t.merges.len()
     );
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (a, b) in &t.merges {
+        for part in [a, b] {
+            for &x in part.iter().chain(&[0xffu8]) {
+                h = (h ^ x as u64).wrapping_mul(0x100_0000_01b3);
+            }
+        }
+    }
+    eprintln!("merges fingerprint {h:016x}");
 }
