@@ -740,21 +740,16 @@ fn merge_heap_wide(ranks: &RankMap, piece: &[u8], out: &mut Vec<u32>) {
     }
 }
 
-/// A per-thread cache from pieces to their tokens, in front of the rank map: real text is Zipfian, so most pieces
-/// hit it and skip both the rank-map probes (cache misses in a multi-megabyte table) and the merge loop.
-///
-/// - `short`: pieces of at most 15 bytes (packed into a `u128`) with at most 3 tokens, the bulk of English and
-///   code; two-way set-associative, a set is one 64-byte cache line of two entries, the more recently used first.
-/// - `long`: pieces of up to 31 bytes with up to 7 tokens (words of Cyrillic, Greek or accented Latin, which take
-///   two bytes a letter and several tokens); direct-mapped, one 64-byte entry a line.
+/// A small two-way set-associative cache from short pieces (packed, at most 15 bytes) to their tokens (at most 3),
+/// in front of the rank map: real text is Zipfian, so most pieces hit it and skip both the rank-map probes (cache
+/// misses in a multi-megabyte table) and the merge loop. A set is one 64-byte cache line of two entries, the more
+/// recently used first.
 pub struct PieceCache {
     sets: Vec<CacheSet>,
     mask: usize,
-    long: Vec<LongSlot>,
-    long_mask: usize,
 }
 
-/// One short entry: the packed piece (0 = empty) and its tokens `[n, t0, t1, t2]`.
+/// One cache entry: the packed piece (0 = empty) and its tokens `[n, t0, t1, t2]`.
 #[derive(Clone, Copy, Default)]
 #[repr(C)]
 struct CacheSlot {
@@ -762,43 +757,18 @@ struct CacheSlot {
     vals: [u32; 4],
 }
 
-/// Two short entries in one cache line.
+/// Two entries in one cache line.
 #[derive(Clone, Copy, Default)]
 #[repr(C, align(64))]
 struct CacheSet([CacheSlot; 2]);
 
-/// One long entry: the piece's bytes zero-padded, its length in the last byte (0 = empty), and `[n, t0..t6]`.
-#[derive(Clone, Copy, Default)]
-#[repr(C, align(64))]
-struct LongSlot {
-    key: [u64; 4],
-    vals: [u32; 8],
-}
-
-/// Longest piece of the long cache.
-const LONG_MAX: usize = 31;
-/// Most tokens of a long entry.
-const LONG_TOKENS: usize = 7;
-
-/// Sets of the short cache (a power of two): 16K sets of two entries, 1 MiB.
+/// Sets of the piece cache (a power of two): 16K sets of two entries, 1 MiB.
 const CACHE_SETS: usize = 1 << 14;
-/// Entries of the long cache (a power of two): 8K entries, 512 KiB.
-const LONG_SLOTS: usize = 1 << 13;
 
 impl Default for PieceCache {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// The long-cache key of a piece of 1 to [`LONG_MAX`] bytes.
-#[inline(always)]
-fn long_key(piece: &[u8]) -> [u64; 4] {
-    let mut b = [0u8; 32];
-    b[..piece.len()].copy_from_slice(piece);
-    b[31] = piece.len() as u8;
-    let w = |i: usize| u64::from_le_bytes(b[8 * i..8 * i + 8].try_into().unwrap_or([0; 8]));
-    [w(0), w(1), w(2), w(3)]
 }
 
 impl PieceCache {
@@ -807,86 +777,51 @@ impl PieceCache {
         Self {
             sets: vec![CacheSet::default(); CACHE_SETS],
             mask: CACHE_SETS - 1,
-            long: vec![LongSlot::default(); LONG_SLOTS],
-            long_mask: LONG_SLOTS - 1,
         }
     }
 
     /// Forgets everything.
     pub fn clear(&mut self) {
         self.sets.iter_mut().for_each(|s| *s = CacheSet::default());
-        self.long.iter_mut().for_each(|s| *s = LongSlot::default());
     }
 
     /// Appends the ranks of `piece`'s tokens to `out`, through the cache.
     #[inline(always)]
     pub fn encode(&mut self, ranks: &RankMap, piece: &[u8], out: &mut Vec<u32>) {
-        if let Some(key) = pack(piece) {
-            // key is never 0 for a non-empty piece (the length byte is set)
-            let h = (key as u64 ^ (key >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            let si = (h >> 40) as usize & self.mask;
-            let set = &mut self.sets[si].0;
-            let hit = if set[0].key == key {
-                Some(set[0].vals)
-            } else if set[1].key == key {
-                set.swap(0, 1);
-                Some(set[0].vals)
-            } else {
-                None
-            };
-            if let Some(v) = hit {
-                out.push(v[1]);
-                if v[0] > 1 {
-                    out.push(v[2]);
-                    if v[0] > 2 {
-                        out.push(v[3]);
-                    }
-                }
-                return;
-            }
-            let start = out.len();
-            if self.encode_long(ranks, piece, out) {
-                return;
-            }
-            let n = out.len() - start;
-            if n <= 3 {
-                let mut vals = [n as u32, 0, 0, 0];
-                vals[1..1 + n].copy_from_slice(&out[start..]);
-                let set = &mut self.sets[si].0;
-                set[1] = set[0];
-                set[0] = CacheSlot { key, vals };
-            }
-        } else {
-            self.encode_long(ranks, piece, out);
-        }
-    }
-
-    /// Encodes through the long cache: true on a hit. A piece of more than [`LONG_MAX`] bytes is encoded directly.
-    #[inline(always)]
-    fn encode_long(&mut self, ranks: &RankMap, piece: &[u8], out: &mut Vec<u32>) -> bool {
-        if piece.is_empty() || piece.len() > LONG_MAX {
+        let Some(key) = pack(piece) else {
             encode_piece(ranks, piece, out);
-            return false;
-        }
-        let key = long_key(piece);
-        let h = (key[0] ^ key[1].rotate_left(17) ^ key[2].rotate_left(31) ^ key[3].rotate_left(47))
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let slot = &mut self.long[(h >> 40) as usize & self.long_mask];
-        if slot.key == key {
-            let n = slot.vals[0] as usize;
-            out.extend_from_slice(&slot.vals[1..1 + n]);
-            return true;
+            return;
+        };
+        // key is never 0 for a non-empty piece (the length byte is set)
+        let h = (key as u64 ^ (key >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let set = &mut self.sets[(h >> 40) as usize & self.mask].0;
+        let hit = if set[0].key == key {
+            Some(set[0].vals)
+        } else if set[1].key == key {
+            set.swap(0, 1);
+            Some(set[0].vals)
+        } else {
+            None
+        };
+        if let Some(v) = hit {
+            out.push(v[1]);
+            if v[0] > 1 {
+                out.push(v[2]);
+                if v[0] > 2 {
+                    out.push(v[3]);
+                }
+            }
+            return;
         }
         let start = out.len();
         encode_piece(ranks, piece, out);
         let n = out.len() - start;
-        // (pieces the short cache takes are not stored twice)
-        if n <= LONG_TOKENS && (piece.len() > 15 || n > 3) {
-            slot.key = key;
-            slot.vals[0] = n as u32;
-            slot.vals[1..1 + n].copy_from_slice(&out[start..]);
+        if n <= 3 {
+            let mut vals = [n as u32, 0, 0, 0];
+            vals[1..1 + n].copy_from_slice(&out[start..]);
+            set[1] = set[0];
+            set[0] = CacheSlot { key, vals };
         }
-        false
     }
 }
 
@@ -1012,7 +947,7 @@ mod tests {
         }
     }
 
-    /// Pieces of 1 to 40 bytes (both caches and neither), each encoded three times through one cache (a miss,
+    /// Pieces of 1 to 40 bytes (cached and not), each encoded three times through one cache (a miss,
     /// then hits, with evictions in between) give the tokens of `encode_piece`.
     #[test]
     fn piece_cache_returns_what_it_stored() {
