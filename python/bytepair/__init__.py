@@ -11,12 +11,9 @@ typed public API on top of it, plus numpy embedding tables and parameter / memor
 
 from __future__ import annotations
 
-import os as _os
-
-# The extension allocates with mimalloc. Returning freed memory to the OS at once (instead of after mimalloc's
-# default delay) keeps training's peak memory at the working set and, measured on the shared corpus, also makes it
-# faster. A value set by the user wins. mimalloc reads its options when the extension is loaded, just below.
-_os.environ.setdefault("MIMALLOC_PURGE_DELAY", "0")
+# The extension allocates with mimalloc. While training or counting, it returns freed memory to the OS at once
+# (peak memory stays at the working set); encoding keeps mimalloc's default delay, so repeated calls reuse memory.
+# A MIMALLOC_PURGE_DELAY set in the environment wins everywhere.
 
 from ._core import (
     BytepairError,
