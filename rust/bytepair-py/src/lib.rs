@@ -333,7 +333,7 @@ impl PyTokenizer {
         d: Allowed<'_>,
         num_threads: Option<usize>,
     ) -> PyResult<Bound<'py, PyList>> {
-        use std::sync::{mpsc, OnceLock};
+        use std::sync::{Condvar, Mutex, OnceLock};
         let out = PyList::empty(py);
         let pool = match num_threads {
             None => None,
@@ -346,46 +346,59 @@ impl PyTokenizer {
             let group = next_group(&mut items)?;
             let n = group.len();
             let slots: Vec<OnceLock<Vec<u32>>> = (0..n).map(|_| OnceLock::new()).collect();
-            let (tx, rx) = mpsc::channel::<Result<usize, Error>>();
-            // (in a mutex only so that the wait can run with the GIL released: a receiver is not Sync)
-            let rx = std::sync::Mutex::new(rx);
+            let error: Mutex<Option<Error>> = Mutex::new(None);
+            // the document this thread waits for (usize::MAX: not waiting); a worker that finishes it wakes it up,
+            // so a batch of many small documents costs few wake-ups
+            let waiting = Mutex::new(usize::MAX);
+            let wake = Condvar::new();
             std::thread::scope(|scope| -> PyResult<()> {
-                let (group, slots, pool) = (&group, &slots, &pool);
+                let (group, slots, pool, error, waiting, wake) =
+                    (&group, &slots, &pool, &error, &waiting, &wake);
                 scope.spawn(move || {
                     let run = move || {
-                        group
-                            .par_iter()
-                            .enumerate()
-                            .for_each_with(tx, |tx, (i, t)| {
-                                let r = inner.encode_parallel(t, a, d).map(|ids| {
-                                    let _ = slots[i].set(ids);
-                                    i
-                                });
-                                let _ = tx.send(r);
-                            })
+                        group.par_iter().enumerate().for_each(|(i, t)| {
+                            let ids = match inner.encode_parallel(t, a, d) {
+                                Ok(ids) => ids,
+                                Err(e) => {
+                                    let mut first = error.lock().unwrap_or_else(|p| p.into_inner());
+                                    first.get_or_insert(e);
+                                    Vec::new()
+                                }
+                            };
+                            let _ = slots[i].set(ids);
+                            let w = waiting.lock().unwrap_or_else(|p| p.into_inner());
+                            if *w == i {
+                                wake.notify_one();
+                            }
+                        })
                     };
                     match pool {
                         Some(p) => p.install(run),
                         None => run(),
                     }
                 });
-                let mut ready = vec![false; n];
                 let mut next = 0;
                 while next < n {
-                    let msg = py.detach(|| rx.lock().map_err(|_| mpsc::RecvError)?.recv());
-                    match msg {
-                        Ok(Ok(i)) => ready[i] = true,
-                        Ok(Err(e)) => return Err(to_py(e)),
-                        Err(_) => break,
-                    }
-                    while next < n && ready[next] {
-                        let ids = slots[next].get().map(Vec::as_slice).unwrap_or(&[]);
+                    while let Some(ids) = slots.get(next).and_then(OnceLock::get) {
                         out.append(self.id_list(py, ids)?)?;
                         next += 1;
+                    }
+                    if next < n {
+                        py.detach(|| {
+                            let mut w = waiting.lock().unwrap_or_else(|p| p.into_inner());
+                            while slots[next].get().is_none() {
+                                *w = next;
+                                w = wake.wait(w).unwrap_or_else(|p| p.into_inner());
+                            }
+                            *w = usize::MAX;
+                        });
                     }
                 }
                 Ok(())
             })?;
+            if let Some(e) = error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+                return Err(to_py(e));
+            }
             py.check_signals()?;
         }
         Ok(out)
