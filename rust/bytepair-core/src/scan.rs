@@ -409,9 +409,36 @@ impl<'t> Scanner<'t> {
         if x.is_ascii_digit() {
             return self.ascii_digits(i);
         }
-        let j = self.ascii_word_start(i)?;
+        let Some(j) = self.ascii_word_start(i) else {
+            return self.ascii_other_run(i, b"\r\n");
+        };
         let e = ascii_letters(b, j + 1);
         (e == b.len() || b[e] < 0x80).then_some(e)
+    }
+
+    /// ` ?[^\s\p{L}\p{N}]+` then `[tail]*` at `i` when the run is ASCII and ends at an ASCII char (or the end):
+    /// the end of the piece, else `None`. Called after the word alternatives failed at `i`; a `'` at the start
+    /// is left to the general scanner (cl100k tries contractions first).
+    #[inline(always)]
+    fn ascii_other_run(&self, i: usize, tail: &[u8]) -> Option<usize> {
+        let b = self.b;
+        let other = |x: u8| x < 0x80 && self.t.ascii[x as usize] & (L | N | WS) == 0;
+        let start = if b[i] == b' ' { i + 1 } else { i };
+        if start >= b.len() || !other(b[start]) || b[start] == b'\'' {
+            return None;
+        }
+        // (a letter right after a lone first char would make it a word's prefix)
+        if start == i && b.get(i + 1).is_some_and(|y| y.is_ascii_alphabetic()) {
+            return None;
+        }
+        let mut e = start + 1;
+        while e < b.len() && other(b[e]) {
+            e += 1;
+        }
+        if e < b.len() && b[e] >= 0x80 {
+            return None; // the run may go on with a non-ASCII symbol
+        }
+        Some(self.run_bytes(e, tail))
     }
 
     /// The o200k piece at `i` for the common all-ASCII shapes (` ?[A-Z]*[a-z]+`, ` ?[A-Z]+`, digits); `None` sends
@@ -424,7 +451,9 @@ impl<'t> Scanner<'t> {
         if x.is_ascii_digit() {
             return self.ascii_digits(i);
         }
-        let j = self.ascii_word_start(i)?;
+        let Some(j) = self.ascii_word_start(i) else {
+            return self.ascii_other_run(i, b"\r\n/");
+        };
         let e = ascii_upper_lower(b, j);
         if e == b.len() {
             return Some(e);
