@@ -355,20 +355,31 @@ impl PyTokenizer {
                 let (group, slots, pool, error, waiting, wake) =
                     (&group, &slots, &pool, &error, &waiting, &wake);
                 scope.spawn(move || {
+                    // Documents are taken in order from a shared counter (not split into per-thread halves),
+                    // so they finish roughly in order and the lists are built right behind the encoding.
+                    let counter = std::sync::atomic::AtomicUsize::new(0);
                     let run = move || {
-                        group.par_iter().enumerate().for_each(|(i, t)| {
-                            let ids = match inner.encode_parallel(t, a, d) {
-                                Ok(ids) => ids,
-                                Err(e) => {
-                                    let mut first = error.lock().unwrap_or_else(|p| p.into_inner());
-                                    first.get_or_insert(e);
-                                    Vec::new()
+                        let take = || {
+                            let i = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            (i < n).then(|| (i, &group[i]))
+                        };
+                        let workers = rayon::current_num_threads().max(1);
+                        (0..workers).into_par_iter().for_each(|_| {
+                            while let Some((i, t)) = take() {
+                                let ids = match inner.encode_parallel(t, a, d) {
+                                    Ok(ids) => ids,
+                                    Err(e) => {
+                                        let mut first =
+                                            error.lock().unwrap_or_else(|p| p.into_inner());
+                                        first.get_or_insert(e);
+                                        Vec::new()
+                                    }
+                                };
+                                let _ = slots[i].set(ids);
+                                let w = waiting.lock().unwrap_or_else(|p| p.into_inner());
+                                if *w == i {
+                                    wake.notify_one();
                                 }
-                            };
-                            let _ = slots[i].set(ids);
-                            let w = waiting.lock().unwrap_or_else(|p| p.into_inner());
-                            if *w == i {
-                                wake.notify_one();
                             }
                         })
                     };
