@@ -14,7 +14,6 @@ from __future__ import annotations
 # The extension allocates with mimalloc. While training or counting, it returns freed memory to the OS at once
 # (peak memory stays at the working set); encoding keeps mimalloc's default delay, so repeated calls reuse memory.
 # A MIMALLOC_PURGE_DELAY set in the environment wins everywhere.
-
 from ._core import (
     BytepairError,
     DisallowedSpecialError,
