@@ -1,8 +1,10 @@
 //! BPE on one pre-token (tiktoken's rule): if the whole piece is a token, it is that token; otherwise repeatedly
 //! merge the adjacent pair whose concatenated bytes have the lowest rank, leftmost on ties.
 //!
-//! Short pieces use tiktoken's array scan; long pieces use a linked list with a binary heap and lazy invalidation
-//! (O(n log n)), so no input is quadratic.
+//! The merge loop works on ranks: a [`PairMap`] gives the rank of two adjacent tokens' concatenation, so no byte
+//! span is hashed. Pieces of up to 12 bytes use tiktoken's array scan, pieces below 256 bytes a heap on the stack,
+//! longer ones per-rank buckets of positions (linear in practice); no input is quadratic. Without a pair map (ranks
+//! of 2^21 or more) the same rule runs on byte spans: the scan, then a binary heap with lazy invalidation.
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
