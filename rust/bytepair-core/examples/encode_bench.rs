@@ -5,18 +5,9 @@
 //! of passes and the best is printed last.
 use std::time::Instant;
 
-fn thread_cpu_seconds() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes the timespec we own.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
-}
-
-use base64::Engine;
-use bytepair_core::Tokenizer;
+#[path = "common/mod.rs"]
+mod common;
+use common::{thread_cpu_seconds, tokenizer_from_ranks_file};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -24,17 +15,8 @@ fn main() {
         eprintln!("usage: encode_bench RANKS PATTERN FILE...");
         std::process::exit(2);
     }
-    let raw = std::fs::read_to_string(&args[1]).expect("ranks file");
-    let mut ranks = bytepair_core::encode::Ranks::default();
-    for line in raw.lines().filter(|l| !l.is_empty()) {
-        let (tok, rank) = line.split_once(' ').expect("token rank");
-        let tok = base64::engine::general_purpose::STANDARD
-            .decode(tok)
-            .expect("base64");
-        ranks.insert(tok, rank.parse().expect("rank"));
-    }
     let t = Instant::now();
-    let tok = Tokenizer::from_ranks(ranks, vec![], &args[2]).expect("tokenizer");
+    let tok = tokenizer_from_ranks_file(&args[1], &args[2]);
     let built = t.elapsed().as_secs_f64();
     let t = Instant::now();
     tok.encode_ordinary("hello wxyzqq").expect("encode");

@@ -8,19 +8,9 @@ use bytepair_core::pretokenize::PreTokenizer;
 use bytepair_core::special::SpecialTokens;
 use bytepair_core::train::{train, PretokenCounts, TrainOptions};
 
-/// CPU time of this thread in seconds (utime + stime from /proc, 10 ms resolution).
-fn thread_cpu() -> f64 {
-    let s = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
-    let f: Vec<&str> = s
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let t: f64 = f.get(11).and_then(|x| x.parse().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|x| x.parse().ok()).unwrap_or(0.0);
-    t / 100.0
-}
+#[path = "common/mod.rs"]
+mod common;
+use common::thread_cpu_seconds as thread_cpu;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

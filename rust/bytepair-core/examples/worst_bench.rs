@@ -1,30 +1,12 @@
 //! Worst-case inputs at n and 2n bytes: CPU-time ratio (development aid for the linearity target).
 //! Usage: cargo run --release --example worst_bench -- RANKS.tiktoken PATTERN N
-use base64::Engine;
-use bytepair_core::Tokenizer;
-
-fn cpu() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes the timespec we own.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
-}
+#[path = "common/mod.rs"]
+mod common;
+use common::{thread_cpu_seconds as cpu, tokenizer_from_ranks_file};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let raw = std::fs::read_to_string(&args[1]).expect("ranks file");
-    let mut ranks = bytepair_core::encode::Ranks::default();
-    for line in raw.lines().filter(|l| !l.is_empty()) {
-        let (tok, rank) = line.split_once(' ').expect("token rank");
-        let tok = base64::engine::general_purpose::STANDARD
-            .decode(tok)
-            .expect("base64");
-        ranks.insert(tok, rank.parse().expect("rank"));
-    }
-    let tok = Tokenizer::from_ranks(ranks, vec![], &args[2]).expect("tokenizer");
+    let tok = tokenizer_from_ranks_file(&args[1], &args[2]);
     let n: usize = args[3].parse().expect("n");
     let mut seed = 1u64;
     let mut letters = |len: usize| -> String {
