@@ -70,9 +70,14 @@ def pretokenize(text: str, pattern: str = "cl100k") -> list[str]:
     Raises:
         BytepairError: a pattern that does not compile. TypeError: ``text`` is not a str.
     """
-    if not isinstance(text, str):
-        raise TypeError(f"text must be str, got {type(text).__name__}")
+    _check_text(text)
     return _core.pretokenize(text, _check_pattern(pattern))
+
+
+def _check_text(text: object, hint: str = "") -> None:
+    """TypeError naming the type when ``text`` is not a str (``hint`` is appended to the message)."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be str, got {type(text).__name__}{hint}")
 
 
 def _check_pattern(pattern: object) -> str:
@@ -406,8 +411,7 @@ class Tokenizer:
             BytepairError: ``allowed_special`` names a string that is not a special token of this tokenizer.
             TypeError: ``text`` is not a str.
         """
-        if not isinstance(text, str):
-            raise TypeError(f"text must be str, got {type(text).__name__} (use encode_bytes for bytes)")
+        _check_text(text, " (use encode_bytes for bytes)")
         if not self._special_list:
             return self._core.encode_ordinary(text)
         allowed, disallowed = self._special_args(allowed_special, disallowed_special)
@@ -419,8 +423,7 @@ class Tokenizer:
         Raises:
             TypeError: ``text`` is not a str.
         """
-        if not isinstance(text, str):
-            raise TypeError(f"text must be str, got {type(text).__name__} (use encode_bytes for bytes)")
+        _check_text(text, " (use encode_bytes for bytes)")
         return self._core.encode_ordinary(text)
 
     def encode_batch(
@@ -470,8 +473,7 @@ class Tokenizer:
         Raises:
             TypeError: ``text`` is not a str.
         """
-        if not isinstance(text, str):
-            raise TypeError(f"text must be str, got {type(text).__name__}")
+        _check_text(text)
         return self._core.count_tokens(text)
 
     def encode_to_numpy(
@@ -489,8 +491,7 @@ class Tokenizer:
         Raises:
             As :meth:`encode`.
         """
-        if not isinstance(text, str):
-            raise TypeError(f"text must be str, got {type(text).__name__} (use encode_bytes for bytes)")
+        _check_text(text, " (use encode_bytes for bytes)")
         allowed, disallowed = self._special_args(allowed_special, disallowed_special)
         return self._core.encode_to_numpy(text, allowed, disallowed)
 

@@ -918,6 +918,16 @@ impl PyCounts {
 type Job<'s> = std::thread::ScopedJoinHandle<'s, (&'s mut PretokenCounts, Result<(), Error>, u64)>;
 
 /// Waits (GIL released) for the batch being counted, puts the counts back in `slot`, reports its bytes.
+/// The counts table handed back by [`wait_job`] (always there after it returned `Ok`; an error, not a panic, if
+/// that ever did not hold).
+fn counts_back<T>(slot: Option<T>) -> PyResult<T> {
+    slot.ok_or_else(|| {
+        pyo3::exceptions::PyRuntimeError::new_err(
+            "internal error: the counts table was not handed back",
+        )
+    })
+}
+
 fn wait_job<'s>(
     py: Python<'_>,
     job: &mut Option<Job<'s>>,
@@ -1011,7 +1021,7 @@ impl PyCounts {
                     batch.push(t);
                     if size >= ITER_BATCH_BYTES || batch.len() >= ITER_BATCH_DOCS {
                         wait_job(py, &mut job, &mut slot, &progress)?;
-                        let c = slot.take().expect("counts are back from the last batch");
+                        let c = counts_back(slot.take())?;
                         let docs = std::mem::take(&mut batch);
                         let n = std::mem::take(&mut size) as u64;
                         job = Some(scope.spawn(move || {
@@ -1024,7 +1034,7 @@ impl PyCounts {
                 } else if item.is_instance(&path_like)? {
                     let path: PathBuf = fspath.call1((&item,))?.extract()?;
                     wait_job(py, &mut job, &mut slot, &progress)?;
-                    let c = slot.as_deref_mut().expect("counts are back");
+                    let c = counts_back(slot.as_deref_mut())?;
                     count_file(py, c, cfg, path, &progress)?;
                 } else {
                     return Err(PyTypeError::new_err(format!(
@@ -1035,7 +1045,7 @@ impl PyCounts {
             }
             wait_job(py, &mut job, &mut slot, &progress)?;
             if !batch.is_empty() {
-                let c = slot.take().expect("counts are back");
+                let c = counts_back(slot.take())?;
                 let n = size as u64;
                 py.detach(|| {
                     run_in(&cfg.pool, || {
