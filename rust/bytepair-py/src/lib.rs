@@ -422,18 +422,21 @@ impl PyTokenizer {
     fn id_list<'py>(&self, py: Python<'py>, ids: &[u32]) -> PyResult<Bound<'py, PyList>> {
         let ints = self.ints(py);
         let n = ids.len();
-        // every id is below n_vocab: look them all up before touching the list
-        let items: Vec<*mut pyo3::ffi::PyObject> =
-            ids.iter().map(|&i| ints[i as usize].as_ptr()).collect();
+        // every id is below n_vocab (the encoder makes no other); checked in one cheap pass so that the loop below
+        // stays in bounds without a second copy of the ids
+        if let Some(&bad) = ids.iter().max().filter(|&&m| m as usize >= ints.len()) {
+            return Err(to_py(self.inner.invalid_id(bad as i64)));
+        }
         // SAFETY: the GIL is held; PyList_New(n) returns a new list of n NULL slots (or NULL with an exception
-        // set), and each slot is filled exactly once with a new strong reference (Py_INCREF on a live cached int),
-        // which PyList_SET_ITEM steals.
+        // set), and each slot is filled exactly once with a new strong reference (Py_INCREF on a live cached int,
+        // in bounds as checked above), which PyList_SET_ITEM steals.
         unsafe {
             let list = pyo3::ffi::PyList_New(n as pyo3::ffi::Py_ssize_t);
             if list.is_null() {
                 return Err(PyErr::fetch(py));
             }
-            for (k, &o) in items.iter().enumerate() {
+            for (k, &i) in ids.iter().enumerate() {
+                let o = ints.get_unchecked(i as usize).as_ptr();
                 pyo3::ffi::Py_INCREF(o);
                 pyo3::ffi::PyList_SET_ITEM(list, k as pyo3::ffi::Py_ssize_t, o);
             }
