@@ -295,7 +295,7 @@ impl Tokenizer {
         let start = out.len();
         with_cache(self.uid, |cache| {
             self.pretok.split(text, |piece| {
-                cache.encode(&self.lookup, piece.as_bytes(), out);
+                cache.encode(&self.lookup, piece, out);
             })
         })?;
         self.ranks_to_ids(&mut out[start..]);
@@ -322,7 +322,7 @@ impl Tokenizer {
         with_cache(self.uid, |cache| {
             self.pretok.split(text, |piece| {
                 scratch.clear();
-                cache.encode(&self.lookup, piece.as_bytes(), &mut scratch);
+                cache.encode(&self.lookup, piece, &mut scratch);
                 count += scratch.len();
             })
         })?;
