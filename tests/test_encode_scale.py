@@ -210,3 +210,15 @@ def test_shard_errors(tmp_path, cl100k_tok):
         cl100k_tok.encode_file(src, tmp_path / "a.npy", separator="<|nope|>")
     with pytest.raises(FileNotFoundError, match="missing.txt"):
         cl100k_tok.encode_file(tmp_path / "missing.txt", tmp_path / "a.npy")
+
+
+def test_clear_piece_caches_keeps_the_ids(o200k_tok, o200k_enc, corpus_docs):
+    # The caches only skip BPE for pieces seen before: emptying them between (and during) batch and single runs
+    # gives the same ids, equal to tiktoken's.
+    texts = [t[:20000] for t in corpus_docs.values()]
+    want = [o200k_enc.encode_ordinary(t) for t in texts]
+    for _ in range(2):
+        bp.clear_piece_caches()
+        assert [o200k_tok.encode_ordinary(t) for t in texts] == want
+        bp.clear_piece_caches()
+        assert o200k_tok.encode_ordinary_batch(texts, num_threads=2) == want

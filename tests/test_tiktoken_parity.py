@@ -11,29 +11,16 @@ from strategies import any_text, text_with_specials
 
 # The strings listed in issue 3: each must equal tiktoken and round-trip.
 ISSUE_STRINGS = [
-    "",
-    " ",
-    "\n\n\n",
-    "a\r\nb",
-    "x   y",
-    "end   ",
-    "\n             'x",
-    "\u00a0\u3000x",
-    "e\u0301",
-    "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466",
-    "\U0001f1ef\U0001f1f5",
-    "\u6f22\u5b57\u304b\u306a\u30ab\u30ca\ud55c\uad6d\uc5b4",
-    "\u0645\u0631\u062d\u0628\u0627",
-    "1234567890",
-    "'s 'S 're",
-    "\x00",
-    "\U0010ffff",
+    "", " ", "\n\n\n", "a\r\nb", "x   y", "end   ", "\n             'x", "\u00a0\u3000x", "e\u0301",
+    "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466", "\U0001f1ef\U0001f1f5",
+    "\u6f22\u5b57\u304b\u306a\u30ab\u30ca\ud55c\uad6d\uc5b4", "\u0645\u0631\u062d\u0628\u0627", "1234567890",
+    "'s 'S 're", "\x00", "\U0010ffff",
 ]
 
 
 def first_difference(a: list[int], b: list[int]) -> str:
     i = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
-    return f"first difference at index {i}: got {a[i : i + 8]}, tiktoken {b[i : i + 8]} (lengths {len(a)} vs {len(b)})"
+    return f"first difference at index {i}: got {a[i:i + 8]}, tiktoken {b[i:i + 8]} (lengths {len(a)} vs {len(b)})"
 
 
 def test_patterns_are_tiktokens():
@@ -50,9 +37,7 @@ def test_from_tiktoken_attributes(enc_tok):
 def test_from_tiktoken_ranks_file(cl100k_enc):
     from conftest import ranks_path
 
-    tok = bp.Tokenizer.from_tiktoken(
-        str(ranks_path("cl100k_base")), pattern="cl100k", special_tokens=CL100K_SPECIALS
-    )
+    tok = bp.Tokenizer.from_tiktoken(str(ranks_path("cl100k_base")), pattern="cl100k", special_tokens=CL100K_SPECIALS)
     text = "Hello, world! <|endoftext|> 12345 \u6f22\u5b57 don't\n\n"
     assert tok.encode(text, allowed_special="all") == cl100k_enc.encode(text, allowed_special="all")
     assert tok.n_vocab == cl100k_enc.n_vocab
@@ -92,9 +77,7 @@ def test_corpus_documents_encode_ordinary(key, corpus_docs, corpus_oracle):
         for name, text in corpus_docs.items()
         if (got := tok.encode_ordinary(text)) != corpus_oracle[key][name]
     ]
-    assert not bad, f"{len(bad)} of {len(corpus_docs)} documents differ from tiktoken {key}:\n" + "\n".join(
-        bad
-    )
+    assert not bad, f"{len(bad)} of {len(corpus_docs)} documents differ from tiktoken {key}:\n" + "\n".join(bad)
 
 
 @pytest.mark.parametrize("key", ["cl100k", "o200k"])
@@ -108,9 +91,7 @@ def test_corpus_documents_encode_allowed_all(key, corpus_docs, corpus_oracle):
         for name, text in corpus_docs.items()
         if (got := tok.encode(text, allowed_special="all")) != corpus_oracle[key][name]
     ]
-    assert not bad, f"{len(bad)} of {len(corpus_docs)} documents differ from tiktoken {key}:\n" + "\n".join(
-        bad
-    )
+    assert not bad, f"{len(bad)} of {len(corpus_docs)} documents differ from tiktoken {key}:\n" + "\n".join(bad)
 
 
 @pytest.mark.parametrize("key", ["cl100k", "o200k"])
@@ -268,9 +249,7 @@ def test_disallowed_empty_is_plain_text(enc_tok):
     assert tok.decode(got) == text
 
 
-@pytest.mark.parametrize(
-    "text", ["<|endoftext", "<|endoftext|", "endoftext|>", "<|endoftext |>", "<|ENDOFTEXT|>"]
-)
+@pytest.mark.parametrize("text", ["<|endoftext", "<|endoftext|", "endoftext|>", "<|endoftext |>", "<|ENDOFTEXT|>"])
 def test_partial_special_is_plain_text(enc_tok, text):
     enc, tok = enc_tok
     assert tok.encode(text) == enc.encode(text) == enc.encode_ordinary(text)
@@ -347,15 +326,8 @@ def test_hypothesis_wide_char_runs(enc_tok, corpus_docs, data):
     # segments are cached: shuffled runs of the chars of the Chinese and Japanese documents, common and rare
     # alike, with a few kana, Latin letters, digits and emoji mixed in, must still equal tiktoken.
     enc, tok = enc_tok
-    wide = sorted(
-        {
-            c
-            for name, text in corpus_docs.items()
-            if "zh_" in name or "ja_" in name
-            for c in text
-            if len(c.encode()) >= 3
-        }
-    )
+    wide = sorted({c for name, text in corpus_docs.items() if "zh_" in name or "ja_" in name
+                   for c in text if len(c.encode()) >= 3})
     if not wide:
         pytest.skip("no Chinese or Japanese document in the shared corpus")
     pool = st.sampled_from(wide + ["a", "\u00e9", "1", "\U0001f600", "\u30fc", " "])

@@ -43,7 +43,7 @@ from .memory import (
 )
 from .params import ParameterCount, SafetensorsCount, count_parameters, count_parameters_safetensors
 from .positions import apply_rope, sinusoidal_positions
-from .tokenizer import PATTERNS, Tokenizer, pretokenize, train_bpe
+from .tokenizer import PATTERNS, Tokenizer, clear_piece_caches, pretokenize, train_bpe
 
 __version__ = "0.1.0"
 
@@ -75,6 +75,7 @@ __all__ = [
     "analyze",
     "apply_rope",
     "causal_mask",
+    "clear_piece_caches",
     "combine_masks",
     "compare",
     "count_parameters",

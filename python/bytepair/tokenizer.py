@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .decoder import IncrementalDecoder
 
-__all__ = ["PATTERNS", "Tokenizer", "pretokenize", "train_bpe"]
+__all__ = ["PATTERNS", "Tokenizer", "clear_piece_caches", "pretokenize", "train_bpe"]
 
 PATTERNS: dict[str, str] = dict(_core.PATTERNS)
 """Built-in pre-tokenization patterns, tiktoken's regexes: ``gpt2`` (r50k_base), ``cl100k`` (cl100k_base) and
@@ -72,6 +72,18 @@ def pretokenize(text: str, pattern: str = "cl100k") -> list[str]:
     """
     _check_text(text)
     return _core.pretokenize(text, _check_pattern(pattern))
+
+
+def clear_piece_caches() -> None:
+    """Empties the piece caches of every thread (each empties its own before its next encode).
+
+    Each encoding thread keeps the tokens of the pieces it has seen (about 6 MiB per thread), so a piece met again
+    skips BPE. The ids are the same with or without the caches; this only matters for measurements. A benchmark
+    that encodes the same documents several times and keeps the best run should call it before each run, or the
+    later runs find every piece of those documents cached, as no first pass over new text does
+    (``benches/bench_encode.py`` does).
+    """
+    _core.clear_piece_caches()
 
 
 def _check_text(text: object, hint: str = "") -> None:

@@ -873,7 +873,24 @@ fn merge_heap_wide(ranks: &RankMap, piece: &[u8], out: &mut Vec<u32>) {
 pub struct PieceCache {
     sets: Vec<CacheSet>,
     mask: usize,
+    /// Pieces of 16 to 31 bytes (long words of alphabets of two-byte chars, identifiers), one entry per line.
+    long: Vec<LongSlot>,
 }
+
+/// A long-piece entry: the piece's bytes zero-padded to 31 and its length in the last byte (all zero = empty),
+/// and its tokens `[n, t0, .., t6]`.
+#[derive(Clone, Copy, Default)]
+#[repr(C, align(64))]
+struct LongSlot {
+    key: [u64; 4],
+    vals: [u32; 8],
+}
+
+/// Entries of the long-piece cache (a power of two): 32K lines, 2 MiB per encoding thread.
+const LONG_SLOTS: usize = 1 << 15;
+
+/// The longest piece the long-piece cache holds.
+const LONG_MAX: usize = 31;
 
 /// One cache entry: the packed piece (0 = empty) and its tokens `[n, t0, t1, t2]`.
 #[derive(Clone, Copy, Default)]
@@ -905,12 +922,48 @@ impl PieceCache {
         Self {
             sets: vec![CacheSet::default(); CACHE_SETS],
             mask: CACHE_SETS - 1,
+            long: vec![LongSlot::default(); LONG_SLOTS],
         }
     }
 
     /// Forgets everything.
     pub fn clear(&mut self) {
         self.sets.iter_mut().for_each(|s| *s = CacheSet::default());
+        self.long.iter_mut().for_each(|s| *s = LongSlot::default());
+    }
+
+    /// Pieces of 16 to [`LONG_MAX`] bytes, through the long-piece cache (tokens kept when there are at most 7).
+    #[inline(always)]
+    fn through_long(
+        &mut self,
+        piece: &[u8],
+        out: &mut Vec<u32>,
+        make: impl FnOnce(&mut Self, &mut Vec<u32>),
+    ) {
+        debug_assert!(piece.len() > 15 && piece.len() <= LONG_MAX);
+        let mut buf = [0u8; 32];
+        buf[..piece.len()].copy_from_slice(piece);
+        buf[31] = piece.len() as u8;
+        let key: [u64; 4] = std::array::from_fn(|i| {
+            u64::from_le_bytes(buf[8 * i..8 * i + 8].try_into().unwrap_or([0; 8]))
+        });
+        let h = (key[0] ^ key[1].rotate_left(17) ^ key[2].rotate_left(31) ^ key[3].rotate_left(47))
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let at = (h >> 40) as usize & (LONG_SLOTS - 1);
+        let slot = &self.long[at];
+        if slot.key == key {
+            let n = slot.vals[0] as usize;
+            out.extend_from_slice(&slot.vals[1..1 + n]);
+            return;
+        }
+        let start = out.len();
+        make(self, out);
+        let n = out.len() - start;
+        if n <= 7 {
+            let mut vals = [n as u32, 0, 0, 0, 0, 0, 0, 0];
+            vals[1..1 + n].copy_from_slice(&out[start..]);
+            self.long[at] = LongSlot { key, vals };
+        }
     }
 
     /// Appends the ranks of `piece`'s tokens to `out`, through the cache. Long pieces with [`wide_chars`] are cut
@@ -921,6 +974,13 @@ impl PieceCache {
         match pack(bytes) {
             Some(key) => self.through(key, out, |cache, out| {
                 if bytes.len() >= CUT_MIN && wide_chars(bytes) {
+                    cache.encode_cut(ranks, bytes, out)
+                } else {
+                    encode_piece(ranks, bytes, out)
+                }
+            }),
+            None if bytes.len() <= LONG_MAX => self.through_long(bytes, out, |cache, out| {
+                if wide_chars(bytes) {
                     cache.encode_cut(ranks, bytes, out)
                 } else {
                     encode_piece(ranks, bytes, out)

@@ -483,19 +483,35 @@ fn next_uid() -> u64 {
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
-/// Runs `f` with this thread's piece cache, emptied first if it last served another tokenizer.
+/// Bumped by [`clear_piece_caches`]: a thread's cache filled under an older epoch is emptied before its next use.
+static CACHE_EPOCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Empties every thread's piece cache (each thread empties its own before its next encode).
+///
+/// Encoding never needs this: the caches only make repeated pieces faster, and the ids are the same with or
+/// without them. It is for measurements: a benchmark that encodes the same documents several times and keeps the
+/// best run would otherwise time the later runs with every piece of those documents already cached, which no
+/// first pass over new text gets.
+pub fn clear_piece_caches() {
+    CACHE_EPOCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Runs `f` with this thread's piece cache, emptied first if it last served another tokenizer or
+/// [`clear_piece_caches`] was called since.
 fn with_cache<T>(uid: u64, f: impl FnOnce(&mut PieceCache) -> T) -> T {
     use std::cell::RefCell;
     thread_local! {
-        static CACHE: RefCell<(u64, Option<PieceCache>)> = const { RefCell::new((0, None)) };
+        static CACHE: RefCell<(u64, u64, Option<PieceCache>)> = const { RefCell::new((0, 0, None)) };
     }
+    let epoch = CACHE_EPOCH.load(std::sync::atomic::Ordering::Relaxed);
     CACHE.with(|c| match c.try_borrow_mut() {
         Ok(mut guard) => {
-            let (owner, cache) = &mut *guard;
+            let (owner, filled, cache) = &mut *guard;
             let cache = cache.get_or_insert_with(PieceCache::new);
-            if *owner != uid {
+            if *owner != uid || *filled != epoch {
                 cache.clear();
                 *owner = uid;
+                *filled = epoch;
             }
             f(cache)
         }

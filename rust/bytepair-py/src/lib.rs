@@ -1258,6 +1258,12 @@ fn pretokenize(
     .map_err(to_py)
 }
 
+/// Empties every thread's piece cache (see `bytepair_core::tokenizer::clear_piece_caches`).
+#[pyfunction]
+fn clear_piece_caches() {
+    bytepair_core::tokenizer::clear_piece_caches();
+}
+
 #[pymodule(gil_used = false)]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -1270,6 +1276,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTokenizer>()?;
     m.add_class::<PyCounts>()?;
     m.add_function(wrap_pyfunction!(pretokenize, m)?)?;
+    m.add_function(wrap_pyfunction!(clear_piece_caches, m)?)?;
     let patterns = PyDict::new(py);
     for (name, pat) in bytepair_core::pretokenize::BUILTIN_PATTERNS {
         patterns.set_item(name, pat)?;
