@@ -5,6 +5,9 @@
 //! span is hashed. Pieces of up to 12 bytes use tiktoken's array scan, pieces below 256 bytes a heap on the stack,
 //! longer ones per-rank buckets of positions (linear in practice); no input is quadratic. Without a pair map (ranks
 //! of 2^21 or more) the same rule runs on byte spans: the scan, then a binary heap with lazy invalidation.
+//!
+//! A per-thread [`PieceCache`] answers pieces seen before, and long pieces of wide chars (Chinese, Japanese) are cut
+//! where no token can span the boundary ([`CutTable`]), so their segments are cached too.
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -966,7 +969,7 @@ impl PieceCache {
         }
     }
 
-    /// Appends the ranks of `piece`'s tokens to `out`, through the cache. Long pieces with [`wide_chars`] are cut
+    /// Appends the ranks of `piece`'s tokens to `out`, through the cache. Long pieces with wide chars (`wide_chars`) are cut
     /// where no token can cross (see [`CutTable`]) and the segments go through the cache.
     #[inline(always)]
     pub fn encode(&mut self, ranks: &RankMap, piece: &str, out: &mut Vec<u32>) {

@@ -2,7 +2,8 @@
 //!
 //! - [`pretokenize`]: the regex pre-tokenizer (tiktoken's gpt2, cl100k and o200k patterns, or a custom regex).
 //! - [`special`]: special-token splitting, leftmost-longest.
-//! - [`encode`]: BPE on one piece (tiktoken's rule), on ranks through a pair map; no input is quadratic.
+//! - [`encode`]: BPE on one piece (tiktoken's rule), on ranks through a pair map; no input is quadratic; the
+//!   per-thread piece caches, and the cuts of long pieces of wide chars.
 //! - [`tokenizer`]: the [`Tokenizer`]: ranks, ids, specials, encode and decode.
 //! - [`batch`]: padding, truncation and attention masks for model-ready batches.
 //! - [`train`]: the BPE trainer (CS336 tie rule, incremental pair counts).

@@ -1,7 +1,7 @@
 //! File formats: bytepair's own versioned JSON format ([`native`]) and tiktoken ranks files ([`tiktoken`]).
 //!
 //! Readers take the file's bytes and a `source` (the file name) that every error message starts with; they return
-//! [`Error::Format`](crate::Error::Format) for anything corrupt, truncated, of the wrong version or inconsistent.
+//! [`crate::Error::Format`] for anything corrupt, truncated, of the wrong version or inconsistent.
 pub mod native;
 pub mod tiktoken;
 
