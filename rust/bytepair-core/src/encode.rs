@@ -869,19 +869,29 @@ fn merge_heap_wide(ranks: &RankMap, piece: &[u8], out: &mut Vec<u32>) {
     }
 }
 
-/// A small two-way set-associative cache from short pieces (packed, at most 15 bytes) to their tokens (at most 3),
+/// A two-way set-associative cache from short pieces (packed, at most 15 bytes) to their tokens (at most 3),
 /// in front of the rank map: real text is Zipfian, so most pieces hit it and skip both the rank-map probes (cache
 /// misses in a multi-megabyte table) and the merge loop. A set is one 64-byte cache line of two entries, the more
-/// recently used first.
+/// recently used first. A second, direct-mapped table holds pieces of 16 to 31 bytes.
+///
+/// Every entry carries the cache's generation (in the bits above its token count): [`PieceCache::clear`] only
+/// bumps the generation, so emptying the cache (when a thread switches tokenizers) costs nothing, not a pass over
+/// its 6 MiB.
 pub struct PieceCache {
     sets: Vec<CacheSet>,
     mask: usize,
     /// Pieces of 16 to 31 bytes (long words of alphabets of two-byte chars, identifiers), one entry per line.
     long: Vec<LongSlot>,
+    long_mask: usize,
+    /// Entries of other generations are empty; starts at 1, so that zeroed entries never match.
+    generation: u32,
 }
 
+/// Generations take the 24 bits above an entry's token count; at the last one the cache is really cleared.
+const GENERATION_MAX: u32 = (1 << 24) - 1;
+
 /// A long-piece entry: the piece's bytes zero-padded to 31 and its length in the last byte (all zero = empty),
-/// and its tokens `[n, t0, .., t6]`.
+/// and its tokens `[n | generation << 8, t0, .., t6]`.
 #[derive(Clone, Copy, Default)]
 #[repr(C, align(64))]
 struct LongSlot {
@@ -895,7 +905,7 @@ const LONG_SLOTS: usize = 1 << 15;
 /// The longest piece the long-piece cache holds.
 const LONG_MAX: usize = 31;
 
-/// One cache entry: the packed piece (0 = empty) and its tokens `[n, t0, t1, t2]`.
+/// One cache entry: the packed piece (0 = empty) and its tokens `[n | generation << 8, t0, t1, t2]`.
 #[derive(Clone, Copy, Default)]
 #[repr(C)]
 struct CacheSlot {
@@ -920,19 +930,35 @@ impl Default for PieceCache {
 }
 
 impl PieceCache {
-    /// An empty cache.
+    /// An empty cache (6 MiB).
     pub fn new() -> Self {
+        Self::with_sizes(CACHE_SETS, LONG_SLOTS)
+    }
+
+    /// An empty cache of a few KiB, for a one-off use.
+    pub fn small() -> Self {
+        Self::with_sizes(64, 16)
+    }
+
+    fn with_sizes(sets: usize, long: usize) -> Self {
+        debug_assert!(sets.is_power_of_two() && long.is_power_of_two());
         Self {
-            sets: vec![CacheSet::default(); CACHE_SETS],
-            mask: CACHE_SETS - 1,
-            long: vec![LongSlot::default(); LONG_SLOTS],
+            sets: vec![CacheSet::default(); sets],
+            mask: sets - 1,
+            long: vec![LongSlot::default(); long],
+            long_mask: long - 1,
+            generation: 1,
         }
     }
 
-    /// Forgets everything.
+    /// Forgets everything (a new generation: no memory is touched).
     pub fn clear(&mut self) {
-        self.sets.iter_mut().for_each(|s| *s = CacheSet::default());
-        self.long.iter_mut().for_each(|s| *s = LongSlot::default());
+        self.generation += 1;
+        if self.generation > GENERATION_MAX {
+            self.sets.iter_mut().for_each(|s| *s = CacheSet::default());
+            self.long.iter_mut().for_each(|s| *s = LongSlot::default());
+            self.generation = 1;
+        }
     }
 
     /// Pieces of 16 to [`LONG_MAX`] bytes, through the long-piece cache (tokens kept when there are at most 7).
@@ -952,10 +978,10 @@ impl PieceCache {
         });
         let h = (key[0] ^ key[1].rotate_left(17) ^ key[2].rotate_left(31) ^ key[3].rotate_left(47))
             .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let at = (h >> 40) as usize & (LONG_SLOTS - 1);
+        let at = (h >> 40) as usize & self.long_mask;
         let slot = &self.long[at];
-        if slot.key == key {
-            let n = slot.vals[0] as usize;
+        if slot.key == key && slot.vals[0] >> 8 == self.generation {
+            let n = (slot.vals[0] & 0xff) as usize;
             out.extend_from_slice(&slot.vals[1..1 + n]);
             return;
         }
@@ -963,14 +989,14 @@ impl PieceCache {
         make(self, out);
         let n = out.len() - start;
         if n <= 7 {
-            let mut vals = [n as u32, 0, 0, 0, 0, 0, 0, 0];
+            let mut vals = [n as u32 | self.generation << 8, 0, 0, 0, 0, 0, 0, 0];
             vals[1..1 + n].copy_from_slice(&out[start..]);
             self.long[at] = LongSlot { key, vals };
         }
     }
 
-    /// Appends the ranks of `piece`'s tokens to `out`, through the cache. Long pieces with wide chars (`wide_chars`) are cut
-    /// where no token can cross (see [`CutTable`]) and the segments go through the cache.
+    /// Appends the ranks of `piece`'s tokens to `out`, through the cache. Long pieces with wide chars
+    /// (`wide_chars`) are cut where no token can cross (see [`CutTable`]) and the segments go through the cache.
     #[inline(always)]
     pub fn encode(&mut self, ranks: &RankMap, piece: &str, out: &mut Vec<u32>) {
         let bytes = piece.as_bytes();
@@ -1005,20 +1031,22 @@ impl PieceCache {
         // key is never 0 for a non-empty piece (the length byte is set)
         let h = (key as u64 ^ (key >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let at = (h >> 40) as usize & self.mask;
+        let g = self.generation;
         let set = &mut self.sets[at].0;
-        let hit = if set[0].key == key {
+        let hit = if set[0].key == key && set[0].vals[0] >> 8 == g {
             Some(set[0].vals)
-        } else if set[1].key == key {
+        } else if set[1].key == key && set[1].vals[0] >> 8 == g {
             set.swap(0, 1);
             Some(set[0].vals)
         } else {
             None
         };
         if let Some(v) = hit {
+            let n = v[0] & 0xff;
             out.push(v[1]);
-            if v[0] > 1 {
+            if n > 1 {
                 out.push(v[2]);
-                if v[0] > 2 {
+                if n > 2 {
                     out.push(v[3]);
                 }
             }
@@ -1028,7 +1056,7 @@ impl PieceCache {
         make(self, out);
         let n = out.len() - start;
         if n <= 3 {
-            let mut vals = [n as u32, 0, 0, 0];
+            let mut vals = [n as u32 | g << 8, 0, 0, 0];
             vals[1..1 + n].copy_from_slice(&out[start..]);
             let set = &mut self.sets[at].0;
             set[1] = set[0];
@@ -1311,6 +1339,68 @@ mod tests {
             cut_somewhere,
             "no vocabulary left a boundary to cut: the test would not test cutting"
         );
+    }
+
+    /// After `clear` (a new generation, or a real clear when the generations run out) nothing stored before is
+    /// returned: the same pieces encoded under other ranks through the same cache give those ranks' tokens.
+    #[test]
+    fn cleared_cache_returns_nothing_old() {
+        let a = toy_ranks();
+        let mut rb: Ranks = (0..=255u8).map(|b| (vec![b], b as u32)).collect();
+        for (i, t) in ["ba", "cb", "dc", "abc d", "bb", "aa", "aaaa"]
+            .iter()
+            .enumerate()
+        {
+            rb.insert(t.as_bytes().to_vec(), 256 + i as u32);
+        }
+        let b = RankMap::new(&rb);
+        let mut seed = 99u64;
+        let pieces: Vec<String> = (1..40)
+            .map(|n| -> String {
+                (0..n)
+                    .map(|_| {
+                        seed = seed
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        ["a", "b", "c", " ", "d"][(seed >> 33) as usize % 5]
+                    })
+                    .collect()
+            })
+            .chain([16, 20, 28].map(|n| "a".repeat(n))) // a few tokens each, so the long-piece cache keeps them
+            .collect();
+        // the two vocabularies disagree on many of these pieces (else the test could not see a stale entry)
+        let differ = pieces
+            .iter()
+            .filter(|p| {
+                let (mut x, mut y) = (Vec::new(), Vec::new());
+                encode_piece(&a, p.as_bytes(), &mut x);
+                encode_piece(&b, p.as_bytes(), &mut y);
+                x != y
+            })
+            .count();
+        assert!(differ > 20, "{differ}");
+        for (small, near_max) in [(false, false), (true, false), (false, true)] {
+            let mut cache = if small {
+                PieceCache::small()
+            } else {
+                PieceCache::new()
+            };
+            if near_max {
+                cache.generation = GENERATION_MAX;
+            }
+            for ranks in [&a, &b, &a] {
+                for _ in 0..2 {
+                    for p in &pieces {
+                        let (mut got, mut want) = (Vec::new(), Vec::new());
+                        cache.encode(ranks, p, &mut got);
+                        encode_piece(ranks, p.as_bytes(), &mut want);
+                        assert_eq!(got, want, "{p:?}");
+                    }
+                }
+                cache.clear();
+            }
+            assert!(cache.generation >= 1 && cache.generation <= GENERATION_MAX);
+        }
     }
 
     #[test]

@@ -515,8 +515,8 @@ fn with_cache<T>(uid: u64, f: impl FnOnce(&mut PieceCache) -> T) -> T {
             }
             f(cache)
         }
-        // re-entrant use on this thread (not expected): a private cache
-        Err(_) => f(&mut PieceCache::new()),
+        // re-entrant use on this thread (not expected): a small private cache
+        Err(_) => f(&mut PieceCache::small()),
     })
 }
 
