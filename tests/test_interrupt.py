@@ -14,7 +14,16 @@ import pytest
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery differs on Windows")
 
-COUNTING = """
+# Each child starts from SIGINT's default Python handling, whatever it inherited: a parent process that ignores or
+# blocks SIGINT (a test harness, another library) passes that on through fork and exec, and the child would then
+# never see the signal. That bytepair itself never changes SIGINT's handling is checked in-process below.
+CHILD_PREAMBLE = """
+import signal
+signal.signal(signal.SIGINT, signal.default_int_handler)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+"""
+
+COUNTING = CHILD_PREAMBLE + """
 import itertools, random, sys
 import bytepair as bp
 rng = random.Random(0)
@@ -26,7 +35,7 @@ def docs():
 bp.Tokenizer.train(docs(), 5000)
 """
 
-MERGING = """
+MERGING = CHILD_PREAMBLE + """
 import random, sys
 import bytepair as bp
 rng = random.Random(0)
@@ -41,7 +50,7 @@ counts = bp.count_pretokens(docs)
 counts._core.train(2_000_000, [], 1, None, progress)  # Tokenizer.train_from_counts with a callback
 """
 
-BATCH = """
+BATCH = CHILD_PREAMBLE + """
 import random, sys
 import bytepair as bp
 rng = random.Random(0)
@@ -68,5 +77,24 @@ def test_sigint_raises_keyboard_interrupt_promptly(script):
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert proc.returncode != 0
+    assert proc.returncode != 0, f"the child was not interrupted; this process's SIGINT state: {sigint_state()}"
     assert "KeyboardInterrupt" in err, err[-2000:]
+
+
+def sigint_state() -> tuple[object, bool]:
+    """This thread's SIGINT handler, and whether SIGINT is blocked in its signal mask."""
+    return signal.getsignal(signal.SIGINT), signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+
+def test_library_leaves_sigint_handling_alone():
+    # Ctrl-C must keep working in the user's process: training, counting and batch encoding (which run Rust
+    # threads and release the GIL) leave the main thread's SIGINT handler and signal mask as they found them.
+    import bytepair as bp
+
+    before = sigint_state()
+    docs = ["the quick brown fox jumps over the lazy dog " * 50] * 20
+    counts = bp.count_pretokens(docs, num_threads=2)
+    tok = bp.Tokenizer.train_from_counts(counts, 300)
+    tok.encode_ordinary_batch(docs, num_threads=2)
+    bp.Tokenizer.train(docs, 280, num_threads=2)
+    assert sigint_state() == before

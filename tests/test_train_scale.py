@@ -303,6 +303,9 @@ def test_keyboard_interrupt_while_counting_and_merging(tmp_path):
     script = textwrap.dedent(
         """
         import os, signal, sys, threading, random
+        # SIGINT's default Python handling, whatever this child inherited (see tests/test_interrupt.py)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         import bytepair as bp
         path = sys.argv[1]
         rng = random.Random(0)
