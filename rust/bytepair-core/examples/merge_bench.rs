@@ -3,20 +3,11 @@
 //! Usage: cargo run --release --example merge_bench -- RANKS.tiktoken PATTERN FILE...
 #[path = "common/mod.rs"]
 mod common;
-use common::thread_cpu_seconds;
+use common::{ranks_from_file, thread_cpu_seconds};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let raw = std::fs::read_to_string(&args[1]).expect("ranks file");
-    let mut ranks = bytepair_core::encode::Ranks::default();
-    for line in raw.lines().filter(|l| !l.is_empty()) {
-        use base64::Engine;
-        let (tok, rank) = line.split_once(' ').expect("token rank");
-        let tok = base64::engine::general_purpose::STANDARD
-            .decode(tok)
-            .expect("base64");
-        ranks.insert(tok, rank.parse().expect("rank"));
-    }
+    let ranks = ranks_from_file(&args[1]);
     let map = bytepair_core::encode::RankMap::new(&ranks);
     let pre = bytepair_core::pretokenize::PreTokenizer::new(&args[2]).expect("pattern");
     let mut seen = std::collections::HashSet::new();

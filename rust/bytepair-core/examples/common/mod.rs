@@ -16,8 +16,8 @@ pub fn thread_cpu_seconds() -> f64 {
     ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
 
-/// A tokenizer from a plain (not gzipped) tiktoken ranks file and a pattern name.
-pub fn tokenizer_from_ranks_file(path: &str, pattern: &str) -> Tokenizer {
+/// The ranks of a plain (not gzipped) tiktoken ranks file.
+pub fn ranks_from_file(path: &str) -> bytepair_core::encode::Ranks {
     let raw = std::fs::read_to_string(path).expect("ranks file");
     let mut ranks = bytepair_core::encode::Ranks::default();
     for line in raw.lines().filter(|l| !l.is_empty()) {
@@ -27,5 +27,10 @@ pub fn tokenizer_from_ranks_file(path: &str, pattern: &str) -> Tokenizer {
             .expect("base64");
         ranks.insert(tok, rank.parse().expect("rank"));
     }
-    Tokenizer::from_ranks(ranks, vec![], pattern).expect("tokenizer")
+    ranks
+}
+
+/// A tokenizer from a plain (not gzipped) tiktoken ranks file and a pattern name.
+pub fn tokenizer_from_ranks_file(path: &str, pattern: &str) -> Tokenizer {
+    Tokenizer::from_ranks(ranks_from_file(path), vec![], pattern).expect("tokenizer")
 }
