@@ -7,28 +7,24 @@ use std::time::Instant;
 
 #[path = "common/mod.rs"]
 mod common;
-use common::{thread_cpu_seconds, tokenizer_from_ranks_file};
+use common::{arg, read_text, thread_cpu_seconds, tokenizer_from_ranks_file, Res};
 
-fn main() {
+const USAGE: &str = "encode_bench RANKS PATTERN FILE...";
+
+fn main() -> Res<()> {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() < 4 {
-        eprintln!("usage: encode_bench RANKS PATTERN FILE...");
-        std::process::exit(2);
-    }
+    arg(&args, 3, USAGE)?;
     let t = Instant::now();
-    let tok = tokenizer_from_ranks_file(&args[1], &args[2]);
+    let tok = tokenizer_from_ranks_file(&args[1], &args[2])?;
     let built = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    tok.encode_ordinary("hello wxyzqq").expect("encode");
+    tok.encode_ordinary("hello wxyzqq")?;
     println!(
         "from_ranks {:.1} ms, first encode {:.1} ms",
         built * 1e3,
         t.elapsed().as_secs_f64() * 1e3
     );
-    let texts: Vec<String> = args[3..]
-        .iter()
-        .map(|p| std::fs::read_to_string(p).expect("text"))
-        .collect();
+    let texts: Vec<String> = args[3..].iter().map(|p| read_text(p)).collect::<Res<_>>()?;
     let n: usize = texts.iter().map(|t| t.len()).sum();
     let reps: usize = std::env::var("REPS")
         .ok()
@@ -40,7 +36,7 @@ fn main() {
         let c = thread_cpu_seconds();
         let mut count = 0;
         for text in &texts {
-            count += tok.encode_ordinary(text).expect("encode").len();
+            count += tok.encode_ordinary(text)?.len();
         }
         let cpu = thread_cpu_seconds() - c;
         let wall = t.elapsed().as_secs_f64();
@@ -52,4 +48,5 @@ fn main() {
         );
     }
     println!("best {best:.1} MB/s cpu");
+    Ok(())
 }

@@ -3,17 +3,20 @@
 //! Usage: cargo run --release --example merge_bench -- RANKS.tiktoken PATTERN FILE...
 #[path = "common/mod.rs"]
 mod common;
-use common::{ranks_from_file, thread_cpu_seconds};
+use common::{arg, ranks_from_file, read_text, thread_cpu_seconds, Res};
 
-fn main() {
+const USAGE: &str = "merge_bench RANKS.tiktoken PATTERN FILE...";
+
+fn main() -> Res<()> {
     let args: Vec<String> = std::env::args().collect();
-    let ranks = ranks_from_file(&args[1]);
+    let ranks = ranks_from_file(arg(&args, 1, USAGE)?)?;
     let map = bytepair_core::encode::RankMap::new(&ranks);
-    let pre = bytepair_core::pretokenize::PreTokenizer::new(&args[2]).expect("pattern");
+    let pre = bytepair_core::pretokenize::PreTokenizer::new(arg(&args, 2, USAGE)?)?;
+    arg(&args, 3, USAGE)?;
     let mut seen = std::collections::HashSet::new();
     let mut groups: Vec<Vec<Vec<u8>>> = vec![Vec::new(); 4];
     for path in &args[3..] {
-        let text = std::fs::read_to_string(path).expect("text");
+        let text = read_text(path)?;
         pre.split(&text, |p| {
             let b = p.as_bytes();
             if b.len() > 1 && !ranks.contains_key(b) && seen.insert(b.to_vec()) {
@@ -25,8 +28,7 @@ fn main() {
                 };
                 groups[g].push(b.to_vec());
             }
-        })
-        .expect("split");
+        })?;
     }
     let mut out = Vec::new();
     bytepair_core::encode::encode_piece(&map, b"warm up the pair table", &mut out);
@@ -77,4 +79,5 @@ fn main() {
             best * 1e9 / bytes as f64
         );
     }
+    Ok(())
 }

@@ -10,20 +10,24 @@ use bytepair_core::train::{train, PretokenCounts, TrainOptions};
 
 #[path = "common/mod.rs"]
 mod common;
-use common::thread_cpu_seconds as thread_cpu;
+use common::{arg, read_text, thread_cpu_seconds as thread_cpu, Res};
 
-fn main() {
+const USAGE: &str = "train_bench VOCAB FILE...";
+
+fn main() -> Res<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let vocab_size: usize = args[0].parse().expect("vocab size");
-    let pretok = PreTokenizer::new("cl100k").unwrap();
-    let specials = SpecialTokens::new(vec![]).unwrap();
+    let vocab_size: usize = arg(&args, 0, USAGE)?
+        .parse()
+        .map_err(|_| format!("VOCAB must be an integer; usage: {USAGE}"))?;
+    let pretok = PreTokenizer::new("cl100k")?;
+    let specials = SpecialTokens::new(vec![])?;
     let t0 = Instant::now();
     let mut counts = PretokenCounts::new();
     let mut bytes = 0usize;
     for f in &args[1..] {
-        let text = std::fs::read_to_string(f).unwrap();
+        let text = read_text(f)?;
         bytes += text.len();
-        counts.add_texts(&[text], &pretok, &specials).unwrap();
+        counts.add_texts(&[text], &pretok, &specials)?;
     }
     let t1 = Instant::now();
     let opts = TrainOptions {
@@ -33,7 +37,7 @@ fn main() {
         max_token_length: None,
     };
     let c1 = thread_cpu();
-    let t = train(&counts, &opts, &mut |_, _| true).unwrap();
+    let t = train(&counts, &opts, &mut |_, _| true)?;
     let t2 = Instant::now();
     eprintln!("merge cpu {:.2}s", thread_cpu() - c1);
     let symbols: usize = counts.counts().keys().map(|k| k.len()).sum();
@@ -55,4 +59,5 @@ fn main() {
         }
     }
     eprintln!("merges fingerprint {h:016x}");
+    Ok(())
 }

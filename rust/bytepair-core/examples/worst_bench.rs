@@ -2,12 +2,16 @@
 //! Usage: cargo run --release --example worst_bench -- RANKS.tiktoken PATTERN N
 #[path = "common/mod.rs"]
 mod common;
-use common::{thread_cpu_seconds as cpu, tokenizer_from_ranks_file};
+use common::{arg, thread_cpu_seconds as cpu, tokenizer_from_ranks_file, Res};
 
-fn main() {
+const USAGE: &str = "worst_bench RANKS.tiktoken PATTERN N";
+
+fn main() -> Res<()> {
     let args: Vec<String> = std::env::args().collect();
-    let tok = tokenizer_from_ranks_file(&args[1], &args[2]);
-    let n: usize = args[3].parse().expect("n");
+    let n: usize = arg(&args, 3, USAGE)?
+        .parse()
+        .map_err(|_| format!("N must be an integer; usage: {USAGE}"))?;
+    let tok = tokenizer_from_ranks_file(&args[1], &args[2])?;
     let mut seed = 1u64;
     let mut letters = |len: usize| -> String {
         (0..len)
@@ -34,17 +38,17 @@ fn main() {
         .collect();
     all.push(("random".into(), r1, r2));
     for (name, a, b) in &all {
-        let time = |t: &str| {
+        let time = |t: &str| -> Res<f64> {
             let mut best = f64::MAX;
             for _ in 0..3 {
                 let c = cpu();
-                let ids = tok.encode_ordinary(t).expect("encode");
+                let ids = tok.encode_ordinary(t)?;
                 std::hint::black_box(ids);
                 best = best.min(cpu() - c);
             }
-            best
+            Ok(best)
         };
-        let (ta, tb) = (time(a), time(b));
+        let (ta, tb) = (time(a)?, time(b)?);
         println!(
             "{name:8} n: {:.4} s  2n: {:.4} s  ratio {:.2}",
             ta,
@@ -52,4 +56,5 @@ fn main() {
             tb / ta
         );
     }
+    Ok(())
 }

@@ -4,6 +4,21 @@
 use base64::Engine;
 use bytepair_core::Tokenizer;
 
+/// The examples' error: a message naming what went wrong (shown by `main` instead of a panic).
+pub type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// Argument `i` of the command line, or an error with the usage line.
+pub fn arg<'a>(args: &'a [String], i: usize, usage: &str) -> Res<&'a str> {
+    args.get(i)
+        .map(String::as_str)
+        .ok_or_else(|| format!("usage: {usage}").into())
+}
+
+/// A file's text, or an error naming the file.
+pub fn read_text(path: &str) -> Res<String> {
+    std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}").into())
+}
+
 /// CPU time of the calling thread in seconds (`CLOCK_THREAD_CPUTIME_ID`): a busy machine slows it less than wall
 /// time.
 pub fn thread_cpu_seconds() -> f64 {
@@ -17,20 +32,30 @@ pub fn thread_cpu_seconds() -> f64 {
 }
 
 /// The ranks of a plain (not gzipped) tiktoken ranks file.
-pub fn ranks_from_file(path: &str) -> bytepair_core::encode::Ranks {
-    let raw = std::fs::read_to_string(path).expect("ranks file");
+pub fn ranks_from_file(path: &str) -> Res<bytepair_core::encode::Ranks> {
+    let raw = read_text(path)?;
     let mut ranks = bytepair_core::encode::Ranks::default();
-    for line in raw.lines().filter(|l| !l.is_empty()) {
-        let (tok, rank) = line.split_once(' ').expect("token rank");
+    for (no, line) in raw.lines().enumerate().filter(|(_, l)| !l.is_empty()) {
+        let bad = |what: &str| format!("{path}:{}: {what}", no + 1);
+        let (tok, rank) = line
+            .split_once(' ')
+            .ok_or_else(|| bad("expected 'base64token rank'"))?;
         let tok = base64::engine::general_purpose::STANDARD
             .decode(tok)
-            .expect("base64");
-        ranks.insert(tok, rank.parse().expect("rank"));
+            .map_err(|e| bad(&format!("invalid base64 token: {e}")))?;
+        let rank = rank
+            .parse()
+            .map_err(|_| bad(&format!("rank {rank:?} is not an integer")))?;
+        ranks.insert(tok, rank);
     }
-    ranks
+    Ok(ranks)
 }
 
 /// A tokenizer from a plain (not gzipped) tiktoken ranks file and a pattern name.
-pub fn tokenizer_from_ranks_file(path: &str, pattern: &str) -> Tokenizer {
-    Tokenizer::from_ranks(ranks_from_file(path), vec![], pattern).expect("tokenizer")
+pub fn tokenizer_from_ranks_file(path: &str, pattern: &str) -> Res<Tokenizer> {
+    Ok(Tokenizer::from_ranks(
+        ranks_from_file(path)?,
+        vec![],
+        pattern,
+    )?)
 }
