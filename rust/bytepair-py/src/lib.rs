@@ -135,15 +135,26 @@ fn texts_of(list: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
         let item = item?;
         match item.cast::<PyString>() {
             Ok(s) => out.push(text_of(s)?.into_owned()),
-            Err(_) => {
-                return Err(PyTypeError::new_err(format!(
-                    "texts[{i}] is of type {}, expected str",
-                    item.get_type().name()?
-                )))
-            }
+            Err(_) => return Err(not_str(i, &item)),
         }
     }
     Ok(out)
+}
+
+/// The name of an object's type, for error messages.
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_default()
+}
+
+/// The TypeError for item `i` of a batch of texts that is not a str.
+fn not_str(i: usize, item: &Bound<'_, PyAny>) -> PyErr {
+    PyTypeError::new_err(format!(
+        "texts[{i}] is of type {}, expected str",
+        type_name(item)
+    ))
 }
 
 /// Token ids from a Python iterable of ints: a TypeError names a non-integer and its position, a ValueError an
@@ -153,10 +164,7 @@ fn ids_of(tok: &Tokenizer, ids: &Bound<'_, PyAny>) -> PyResult<Vec<u32>> {
     let iter = ids.try_iter().map_err(|_| {
         PyTypeError::new_err(format!(
             "token ids must be a sequence of int, got {}",
-            ids.get_type()
-                .name()
-                .map(|n| n.to_string())
-                .unwrap_or_default()
+            type_name(ids)
         ))
     })?;
     for (i, item) in iter.enumerate() {
@@ -178,10 +186,7 @@ fn id_of(tok: &Tokenizer, item: &Bound<'_, PyAny>, pos: Option<usize>) -> PyResu
     let index = item.call_method0("__index__").map_err(|_| {
         PyTypeError::new_err(format!(
             "token ids must be int, got {}{at}: {}",
-            item.get_type()
-                .name()
-                .map(|n| n.to_string())
-                .unwrap_or_default(),
+            type_name(item),
             item.repr().map(|r| r.to_string()).unwrap_or_default()
         ))
     })?;
@@ -229,15 +234,7 @@ fn next_group<'py>(
     while size < BATCH_GROUP_BYTES {
         let Some((i, item)) = items.next() else { break };
         let item = item?;
-        let s = item.cast::<PyString>().map_err(|_| {
-            PyTypeError::new_err(format!(
-                "texts[{i}] is of type {}, expected str",
-                item.get_type()
-                    .name()
-                    .map(|n| n.to_string())
-                    .unwrap_or_default()
-            ))
-        })?;
+        let s = item.cast::<PyString>().map_err(|_| not_str(i, &item))?;
         let text = text_of(s)?.into_owned();
         size += text.len();
         group.push(text);
@@ -529,13 +526,7 @@ impl PyTokenizer {
         r.reserve(ranks.len());
         for (k, v) in ranks.iter() {
             let k = k.cast::<PyBytes>().map_err(|_| {
-                PyTypeError::new_err(format!(
-                    "ranks keys must be bytes, got {}",
-                    k.get_type()
-                        .name()
-                        .map(|n| n.to_string())
-                        .unwrap_or_default()
-                ))
+                PyTypeError::new_err(format!("ranks keys must be bytes, got {}", type_name(&k)))
             })?;
             let v: u32 = v.extract().map_err(|_| {
                 BytepairError::new_err(format!(
