@@ -1120,6 +1120,16 @@ const SEGMENT_KEY: u128 = 1 << 127;
 mod tests {
     use super::*;
 
+    /// A small deterministic generator: `rnd(m)` is in `0..m`.
+    fn xorshift(mut seed: u64) -> impl FnMut(u64) -> u64 {
+        move |m| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % m
+        }
+    }
+
     fn toy_ranks() -> RankMap {
         let mut r: Ranks = (0..=255u8).map(|b| (vec![b], b as u32)).collect();
         for (i, t) in ["ab", "bc", "abc", "aa", "aaaa", "cab"].iter().enumerate() {
@@ -1196,13 +1206,7 @@ mod tests {
     /// below its parts and be reachable by several splits): the rank-based scan and heap equal the naive rule.
     #[test]
     fn rank_paths_equal_naive_on_random_vocabularies() {
-        let mut seed = 0x5DEECE66Du64;
-        let mut rnd = |m: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % m
-        };
+        let mut rnd = xorshift(0x5DEECE66Du64);
         for _ in 0..200 {
             let mut r: Ranks = (0..=255u8).map(|b| (vec![b], b as u32)).collect();
             let n_tokens = 5 + rnd(40);
@@ -1271,13 +1275,7 @@ mod tests {
     /// rule on the whole piece.
     #[test]
     fn cut_pieces_equal_naive_on_random_vocabularies() {
-        let mut seed = 0x2545F4914F6CDD1Du64;
-        let mut rnd = |m: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % m
-        };
+        let mut rnd = xorshift(0x2545F4914F6CDD1Du64);
         let alphabet = ["中", "文", "字", "a", "é", " ", "の"];
         let mut cut_somewhere = false;
         for round in 0..300 {
