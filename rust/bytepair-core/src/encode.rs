@@ -1001,22 +1001,21 @@ impl PieceCache {
     pub fn encode(&mut self, ranks: &RankMap, piece: &str, out: &mut Vec<u32>) {
         let bytes = piece.as_bytes();
         match pack(bytes) {
-            Some(key) => self.through(key, out, |cache, out| {
-                if bytes.len() >= CUT_MIN && wide_chars(bytes) {
-                    cache.encode_cut(ranks, bytes, out)
-                } else {
-                    encode_piece(ranks, bytes, out)
-                }
-            }),
-            None if bytes.len() <= LONG_MAX => self.through_long(bytes, out, |cache, out| {
-                if wide_chars(bytes) {
-                    cache.encode_cut(ranks, bytes, out)
-                } else {
-                    encode_piece(ranks, bytes, out)
-                }
-            }),
-            None if wide_chars(bytes) => self.encode_cut(ranks, bytes, out),
-            None => encode_piece(ranks, bytes, out),
+            Some(key) => self.through(key, out, |cache, out| cache.uncached(ranks, bytes, out)),
+            None if bytes.len() <= LONG_MAX => {
+                self.through_long(bytes, out, |cache, out| cache.uncached(ranks, bytes, out))
+            }
+            None => self.uncached(ranks, bytes, out),
+        }
+    }
+
+    /// A piece the cache does not hold: cut first when it is long enough and has wide chars.
+    #[inline(always)]
+    fn uncached(&mut self, ranks: &RankMap, piece: &[u8], out: &mut Vec<u32>) {
+        if piece.len() >= CUT_MIN && wide_chars(piece) {
+            self.encode_cut(ranks, piece, out)
+        } else {
+            encode_piece(ranks, piece, out)
         }
     }
 
@@ -1087,7 +1086,13 @@ impl PieceCache {
             }
             (x_start, x_len, x) = (j, y_len, y);
         }
-        self.encode_segment(ranks, &piece[seg..], out);
+        if seg == 0 {
+            // no cut: the one segment is the whole piece, which the caller caches when it can (a segment entry
+            // for the same bytes would be a second copy)
+            encode_merges(ranks, piece, out)
+        } else {
+            self.encode_segment(ranks, &piece[seg..], out)
+        }
     }
 
     #[inline(always)]
