@@ -2,7 +2,8 @@
 //! Usage: cargo run --release --example encode_bench -- RANKS.tiktoken PATTERN FILE... (PATTERN: cl100k, o200k, gpt2)
 //!
 //! Times are the thread's CPU time (not wall time), so a busy machine slows the numbers less; REPS sets the number
-//! of passes and the best is printed last.
+//! of passes and the best is printed last. COLD=1 empties the piece caches before each pass, as the Python
+//! benchmarks do.
 use std::time::Instant;
 
 #[path = "common/mod.rs"]
@@ -30,8 +31,12 @@ fn main() -> Res<()> {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(3);
+    let cold = std::env::var("COLD").is_ok_and(|v| v == "1");
     let mut best = 0f64;
     for _ in 0..reps {
+        if cold {
+            bytepair_core::tokenizer::clear_piece_caches();
+        }
         let t = Instant::now();
         let c = thread_cpu_seconds();
         let mut count = 0;

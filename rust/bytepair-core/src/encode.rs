@@ -32,6 +32,8 @@ pub struct RankMap {
     pairs: std::sync::OnceLock<Option<PairMap>>,
     /// Built on the first long non-ASCII piece.
     cuts: std::sync::OnceLock<CutTable>,
+    /// Built on the first non-ASCII piece that needs merges.
+    chars: std::sync::OnceLock<CharTable>,
 }
 
 impl Default for RankMap {
@@ -43,6 +45,7 @@ impl Default for RankMap {
             large: FxHashMap::default(),
             pairs: std::sync::OnceLock::new(),
             cuts: std::sync::OnceLock::new(),
+            chars: std::sync::OnceLock::new(),
         }
     }
 }
@@ -262,6 +265,190 @@ impl CutTable {
     }
 }
 
+/// The chars of two or three bytes that BPE may take whole from the start, with their ranks.
+///
+/// BPE starts from single bytes, and in most text the first merges only rebuild chars: the two bytes of a Cyrillic,
+/// Greek or Arabic letter, the three of a Chinese ideograph. Starting from those chars instead (one part each)
+/// leaves out half or two thirds of the merges of such a piece, and gives the same tokens when char `c` (rank
+/// `r(c)`) satisfies, where it stands in the piece:
+///
+/// 1. BPE of `c`'s bytes alone gives `c`, by merges of ranks at most `r(c)`;
+/// 2. no token that matches the piece there begins or ends inside `c` and reaches beyond it;
+/// 3. every longer token that contains `c` ranks above `c`.
+///
+/// Why: by (2), no merge joins a part inside `c` to a part outside until `c` is whole, so `c`'s bytes merge as they
+/// would alone and the rest of the piece merges as if `c` were there whole; the only difference is that a pair
+/// (x, `c`) or (`c`, y) can be chosen while `c` is not yet whole. It cannot: while `c` is not whole, its next merge
+/// has a rank of at most `r(c)` (1), so anything chosen instead ranks at most `r(c)`, below every pair holding `c`
+/// (3). The argument holds for one char at a time, hence for all.
+///
+/// Conditions 1 and 3 depend on `c` alone (`rank`). For 2, the tables record, for every token that ends inside a
+/// char, the byte before that char's start and the char's first bytes, and for every token that begins inside a
+/// char, the char's last bytes and the byte after it; `c` passes when the bytes around it in the piece match none
+/// (a Bloom filter for three bytes: a false positive only leaves `c` in bytes). Byte-level vocabularies have
+/// tokens such as a space and the first byte of a Cyrillic letter, so a letter after a space stays in bytes while
+/// the letters inside a word are taken whole. Trained ranks meet 1 and 3 for nearly every char they have a token
+/// for (a token is made after its parts); the table is built from the ranks, so any ranks stay exact.
+#[derive(Debug, Clone)]
+pub struct CharTable {
+    /// Rank of each char of two or three bytes, by code point (below U+10000), or `u32::MAX` when it fails 1 or 3.
+    rank: Vec<u32>,
+    /// (byte before the char, its first byte) of tokens that end one byte into a char: 64K bits.
+    left1: Vec<u64>,
+    /// (its last byte, byte after) of tokens that begin one byte before a char's end: 64K bits.
+    right1: Vec<u64>,
+    /// (byte before, first two bytes) and (last two bytes, byte after), for chars of three bytes: Bloom filters.
+    left2: Vec<u64>,
+    right2: Vec<u64>,
+}
+
+/// Bits of the three-byte Bloom filters of [`CharTable`] (32 KiB each).
+const CHAR_BLOOM_BITS: u32 = 18;
+
+#[inline(always)]
+fn bit(v: &[u64], i: usize) -> bool {
+    v[i >> 6] & (1 << (i & 63)) != 0
+}
+
+#[inline(always)]
+fn set_bit(v: &mut [u64], i: usize) {
+    v[i >> 6] |= 1 << (i & 63);
+}
+
+#[inline(always)]
+fn bloom3(a: u8, b: u8, c: u8) -> usize {
+    let k = u32::from_le_bytes([a, b, c, 0]);
+    (k.wrapping_mul(0x9E37_79B1) >> (32 - CHAR_BLOOM_BITS)) as usize
+}
+
+#[inline(always)]
+fn two(a: u8, b: u8) -> usize {
+    u16::from_le_bytes([a, b]) as usize
+}
+
+impl CharTable {
+    fn build(lookup: &RankMap) -> Self {
+        let mut t = CharTable {
+            rank: vec![u32::MAX; 1 << 16],
+            left1: vec![0; 1 << 10],
+            right1: vec![0; 1 << 10],
+            left2: vec![0; 1 << (CHAR_BLOOM_BITS - 6)],
+            right2: vec![0; 1 << (CHAR_BLOOM_BITS - 6)],
+        };
+        // for each char, the lowest rank of a longer token that contains it
+        let mut container = vec![u32::MAX; 1 << 16];
+        lookup.for_each_token(|tok, rank| {
+            let n = tok.len();
+            let lead = tok.iter().take_while(|&&x| x & 0xC0 == 0x80).count();
+            if lead == n {
+                return; // inside one char
+            }
+            let mut i = lead;
+            let mut tail = n;
+            while i < n {
+                let len = utf8_len(tok[i]);
+                if len == 0
+                    || tok[i + 1..(i + len).min(n)]
+                        .iter()
+                        .any(|&x| x & 0xC0 != 0x80)
+                {
+                    return; // not a piece of valid text: matches none
+                }
+                if i + len > n {
+                    tail = i;
+                    break;
+                }
+                if (2..=3).contains(&len) && n > len {
+                    let cp = code_point(&tok[i..i + len]) as usize;
+                    container[cp] = container[cp].min(rank);
+                }
+                i += len;
+            }
+            // (a token that begins or ends three bytes into a char concerns chars of four bytes, never whole)
+            match lead {
+                1 => set_bit(&mut t.right1, two(tok[0], tok[1])),
+                2 => set_bit(&mut t.right2, bloom3(tok[0], tok[1], tok[2])),
+                _ => {}
+            }
+            if tail > 0 {
+                match n - tail {
+                    1 => set_bit(&mut t.left1, two(tok[tail - 1], tok[tail])),
+                    2 => set_bit(
+                        &mut t.left2,
+                        bloom3(tok[tail - 1], tok[tail], tok[tail + 1]),
+                    ),
+                    _ => {}
+                }
+            }
+        });
+        let mut buf = [0u8; 4];
+        for cp in 0x80u32..0x10000 {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            let b = c.encode_utf8(&mut buf).as_bytes();
+            let Some(r) = lookup.get(b) else { continue };
+            if container[cp as usize] > r && Self::merges_whole(lookup, b, r) {
+                t.rank[cp as usize] = r;
+            }
+        }
+        t
+    }
+
+    /// Condition 1 for a char of two or three bytes.
+    fn merges_whole(lookup: &RankMap, b: &[u8], r: u32) -> bool {
+        if b.len() == 2 {
+            return true; // its one merge is itself
+        }
+        // three bytes: the first merge is the lower of the two pairs that are tokens, then the whole char
+        let (x, y) = (lookup.get(&b[..2]), lookup.get(&b[1..]));
+        let first = match (x, y) {
+            (Some(x), Some(y)) => x.min(y),
+            (Some(x), None) => x,
+            (None, Some(y)) => y,
+            (None, None) => return false,
+        };
+        first < r
+    }
+
+    /// The rank of the char of two or three bytes `piece[i..i + len]` when BPE may take it whole there.
+    #[inline(always)]
+    fn whole(&self, piece: &[u8], i: usize, len: usize) -> Option<u32> {
+        let b = &piece[i..i + len];
+        let r = self.rank[code_point(b) as usize];
+        if r == u32::MAX {
+            return None;
+        }
+        if i > 0 {
+            let x = piece[i - 1];
+            if bit(&self.left1, two(x, b[0]))
+                || (len == 3 && bit(&self.left2, bloom3(x, b[0], b[1])))
+            {
+                return None;
+            }
+        }
+        if let Some(&y) = piece.get(i + len) {
+            let last = b[len - 1];
+            if bit(&self.right1, two(last, y))
+                || (len == 3 && bit(&self.right2, bloom3(b[1], last, y)))
+            {
+                return None;
+            }
+        }
+        Some(r)
+    }
+}
+
+/// The code point of a char of two or three bytes (of valid UTF-8).
+#[inline(always)]
+fn code_point(b: &[u8]) -> u32 {
+    if b.len() == 2 {
+        ((b[0] as u32 & 0x1F) << 6) | (b[1] as u32 & 0x3F)
+    } else {
+        ((b[0] as u32 & 0x0F) << 12) | ((b[1] as u32 & 0x3F) << 6) | (b[2] as u32 & 0x3F)
+    }
+}
+
 /// Packs up to 15 bytes and the length into a `u128` (little-endian bytes, length in the top byte).
 #[inline(always)]
 pub(crate) fn pack(b: &[u8]) -> Option<u128> {
@@ -303,6 +490,23 @@ impl RankMap {
     #[inline(always)]
     fn cuts(&self) -> &CutTable {
         self.cuts.get_or_init(|| CutTable::build(self))
+    }
+
+    /// The whole-char table, built on first use.
+    #[inline(always)]
+    fn chars(&self) -> &CharTable {
+        self.chars.get_or_init(|| CharTable::build(self))
+    }
+
+    /// Calls `f` with every token's bytes and rank.
+    fn for_each_token(&self, mut f: impl FnMut(&[u8], u32)) {
+        for (&key, &r) in &self.small {
+            let n = (key >> 120) as usize;
+            f(&key.to_le_bytes()[..n], r);
+        }
+        for (k, &r) in &self.large {
+            f(k, r);
+        }
     }
 
     /// Builds the lookup map from ranks.
@@ -380,6 +584,7 @@ fn encode_merges(ranks: &RankMap, piece: &[u8], out: &mut Vec<u32>) {
         return;
     }
     match (ranks.pairs(), piece.len() < HEAP_THRESHOLD) {
+        (Some(pairs), true) if !piece.is_ascii() => merge_chars(ranks, pairs, piece, out),
         (Some(pairs), true) if piece.len() > SCAN_MAX => merge_heap_small(ranks, pairs, piece, out),
         (Some(pairs), true) => merge_scan_ranks(ranks, pairs, piece, out),
         (Some(pairs), false) => merge_buckets(ranks, pairs, piece, out),
@@ -464,9 +669,28 @@ fn merge_heap_small_n<const M: usize, const H: usize>(
 ) {
     let n = piece.len();
     debug_assert!((2..=M).contains(&n) && H >= 3 * M);
-    const NONE: u16 = u16::MAX;
     let mut part = [0u32; M];
     let mut pair = [u32::MAX; M];
+    for i in 0..n {
+        part[i] = ranks.single[piece[i] as usize];
+    }
+    for i in 0..n - 1 {
+        pair[i] = ranks.pair[u16::from_le_bytes([piece[i], piece[i + 1]]) as usize];
+    }
+    heap_loop::<M, H>(pairs, &mut part, &mut pair, n, out)
+}
+
+/// The merge loop of [`merge_heap_small`] on `n` parts: `part[i]` the rank of part i, `pair[i]` the rank of
+/// merging parts i and i + 1 (`u32::MAX` when they do not merge).
+#[inline(always)]
+fn heap_loop<const M: usize, const H: usize>(
+    pairs: &PairMap,
+    part: &mut [u32; M],
+    pair: &mut [u32; M],
+    n: usize,
+    out: &mut Vec<u32>,
+) {
+    const NONE: u16 = u16::MAX;
     let mut next = [0u16; M];
     let mut prev = [NONE; M];
     // each merge pushes at most two keys, so n - 1 initial pairs + 2 (n - 1) merges fit in 3 M
@@ -475,15 +699,12 @@ fn merge_heap_small_n<const M: usize, const H: usize>(
         len: 0,
     };
     for i in 0..n {
-        part[i] = ranks.single[piece[i] as usize];
         next[i] = (i + 1) as u16;
         if i > 0 {
             prev[i] = (i - 1) as u16;
         }
     }
-    for i in 0..n - 1 {
-        let r = ranks.pair[u16::from_le_bytes([piece[i], piece[i + 1]]) as usize];
-        pair[i] = r;
+    for (i, &r) in pair[..n - 1].iter().enumerate() {
         if r != u32::MAX {
             heap.push((r << 8) | i as u32);
         }
@@ -526,6 +747,60 @@ fn merge_heap_small_n<const M: usize, const H: usize>(
     }
 }
 
+/// The rule for pieces (below [`HEAP_THRESHOLD`] bytes) with chars of two or more bytes: the chars of
+/// [`CharTable`] start as one part each, the others as bytes, then the array scan or the heap as for bytes.
+fn merge_chars(ranks: &RankMap, pairs: &PairMap, piece: &[u8], out: &mut Vec<u32>) {
+    if piece.len() <= 32 {
+        merge_chars_n::<32, 96>(ranks, pairs, piece, out)
+    } else {
+        merge_chars_n::<HEAP_THRESHOLD, { 3 * HEAP_THRESHOLD }>(ranks, pairs, piece, out)
+    }
+}
+
+fn merge_chars_n<const M: usize, const H: usize>(
+    ranks: &RankMap,
+    pairs: &PairMap,
+    piece: &[u8],
+    out: &mut Vec<u32>,
+) {
+    debug_assert!(piece.len() >= 2 && piece.len() <= M);
+    let chars = ranks.chars();
+    let mut part = [0u32; M];
+    let mut pair = [u32::MAX; M];
+    let mut n = 0;
+    // the byte of the previous part when it is a single byte (the pair then comes from the byte-pair table)
+    let mut prev_byte: Option<u8> = None;
+    let mut i = 0;
+    while i < piece.len() {
+        let len = utf8_len(piece[i]);
+        let whole = match len {
+            2 | 3 if i + len <= piece.len() => chars.whole(piece, i, len),
+            _ => None,
+        };
+        let (r, step, byte) = match whole {
+            Some(r) => (r, len, None),
+            None => (ranks.single[piece[i] as usize], 1, Some(piece[i])),
+        };
+        if n > 0 {
+            pair[n - 1] = match (prev_byte, byte) {
+                (Some(a), Some(b)) => ranks.pair[u16::from_le_bytes([a, b]) as usize],
+                _ => pairs.get(part[n - 1], r),
+            };
+        }
+        part[n] = r;
+        n += 1;
+        prev_byte = byte;
+        i += step;
+    }
+    if n == 1 {
+        out.push(part[0]);
+    } else if n <= SCAN_MAX {
+        scan_loop::<M>(pairs, &mut part, &mut pair, n, out)
+    } else {
+        heap_loop::<M, H>(pairs, &mut part, &mut pair, n, out)
+    }
+}
+
 /// Index of the leftmost minimum of a non-empty slice.
 #[inline(always)]
 fn leftmost_min(v: &[u32]) -> (u32, usize) {
@@ -561,6 +836,18 @@ fn merge_scan_ranks_n<const N: usize>(
     for (p, w) in pair.iter_mut().zip(piece.windows(2)) {
         *p = ranks.pair[u16::from_le_bytes([w[0], w[1]]) as usize];
     }
+    scan_loop::<N>(pairs, &mut part, &mut pair, n, out)
+}
+
+/// The merge loop of [`merge_scan_ranks`] on `n` parts (`part` and `pair` as in [`heap_loop`]).
+#[inline(always)]
+fn scan_loop<const N: usize>(
+    pairs: &PairMap,
+    part: &mut [u32; N],
+    pair: &mut [u32; N],
+    n: usize,
+    out: &mut Vec<u32>,
+) {
     let mut len = n; // parts; pair[..len - 1] are live
     while len > 1 {
         let (r, i) = leftmost_min(&pair[..len - 1]);
@@ -1346,6 +1633,72 @@ mod tests {
 
     /// After `clear` (a new generation, or a real clear when the generations run out) nothing stored before is
     /// returned: the same pieces encoded under other ranks through the same cache give those ranks' tokens.
+    #[test]
+    fn whole_chars_equal_naive_on_random_vocabularies() {
+        // letters that share first bytes (п, р, и: D0/D1 ..), an Arabic letter, ideographs, a space and a
+        // letter; tokens may begin or end inside a char (as " \xD0" does in real vocabularies); ranks either by
+        // length, as training makes them (chars are taken whole), or in random order (conditions fail)
+        let mut rnd = xorshift(0x9E37_79B9_7F4A_7C15u64);
+        let alphabet = ["п", "р", "и", "в", "ل", "中", "文", " ", "a"];
+        let mut taken_whole = 0;
+        for round in 0..400 {
+            let mut tokens: Vec<Vec<u8>> = Vec::new();
+            for _ in 0..10 + rnd(70) {
+                let chars = 1 + rnd(4) as usize;
+                let text: String = (0..chars)
+                    .map(|_| alphabet[rnd(alphabet.len() as u64) as usize])
+                    .collect();
+                let b = text.as_bytes();
+                let (i, j) = match rnd(4) {
+                    0 => (rnd(b.len() as u64) as usize, b.len()),
+                    1 => (0, 1 + rnd(b.len() as u64) as usize),
+                    _ => (0, b.len()),
+                };
+                if j >= i + 2 {
+                    tokens.push(b[i..j].to_vec());
+                }
+            }
+            if round % 2 == 0 {
+                tokens.sort_by_key(|t| t.len());
+            } else {
+                for i in (1..tokens.len()).rev() {
+                    tokens.swap(i, rnd(i as u64 + 1) as usize);
+                }
+            }
+            let mut r: Ranks = (0..=255u8).map(|b| (vec![b], b as u32)).collect();
+            for t in tokens {
+                let next = r.len() as u32;
+                r.entry(t).or_insert(next);
+            }
+            let ranks = RankMap::new(&r);
+            for _ in 0..40 {
+                let chars = 1 + rnd(20) as usize;
+                let piece: String = (0..chars)
+                    .map(|_| alphabet[rnd(alphabet.len() as u64) as usize])
+                    .collect();
+                let b = piece.as_bytes();
+                if b.len() < 2 {
+                    continue;
+                }
+                let mut got = Vec::new();
+                encode_merges(&ranks, b, &mut got);
+                assert_eq!(got, naive(&ranks, b), "round {round} piece {piece:?}");
+            }
+            if ranks.pairs().is_some() {
+                taken_whole += ranks
+                    .chars()
+                    .rank
+                    .iter()
+                    .filter(|&&x| x != u32::MAX)
+                    .count();
+            }
+        }
+        assert!(
+            taken_whole > 100,
+            "{taken_whole}: too few chars taken whole to test anything"
+        );
+    }
+
     #[test]
     fn cleared_cache_returns_nothing_old() {
         let a = toy_ranks();
