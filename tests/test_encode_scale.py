@@ -138,6 +138,25 @@ def test_encode_batch_equals_encode(o200k_tok, corpus_docs):
     assert o200k_tok.encode_ordinary_batch(texts, num_threads=1) == [o200k_tok.encode_ordinary(t) for t in texts]
 
 
+def test_encode_batch_leaves_the_garbage_collector_as_it_was(cl100k_tok):
+    # The batch pauses Python's cyclic GC while it builds its lists; the caller's setting must come back, after a
+    # batch that succeeds and after one that raises.
+    import gc
+
+    texts = ["hello world", "数据 naïve", ""] * 50
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            assert cl100k_tok.encode_batch(texts, num_threads=2) == [cl100k_tok.encode(t) for t in texts]
+            assert gc.isenabled() is enabled
+            with pytest.raises(TypeError, match="is of type bytes"):
+                cl100k_tok.encode_ordinary_batch(["a", b"b"], num_threads=2)
+            assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
 def test_count_tokens(cl100k_tok, corpus_docs):
     for t in list(corpus_docs.values())[:5] + ["", " ", "a" * 1000]:
         assert cl100k_tok.count_tokens(t) == len(cl100k_tok.encode_ordinary(t))

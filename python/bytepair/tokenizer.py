@@ -455,6 +455,10 @@ class Tokenizer:
         Returns:
             ``list[list[int]]``, one list per text, in order.
 
+        Python's cyclic garbage collector is paused while the lists are built (each new list would otherwise count
+        towards a collection that walks all young lists, item by item; lists of ints hold no cycles), and left
+        as it was on return.
+
         Raises:
             TypeError: an item is not a str (the message gives its index).
             DisallowedSpecialError: as :meth:`encode`.

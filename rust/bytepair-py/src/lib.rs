@@ -322,6 +322,10 @@ impl PyTokenizer {
     /// `encode_batch` as Python lists, pipelined: while the pool encodes a group (GIL released), this thread
     /// takes the GIL only to turn each finished document, in order, into its list, so building lists (serial,
     /// about a tenth of the work) overlaps encoding instead of following it.
+    ///
+    /// Python's cyclic garbage collector is paused meanwhile ([`GcPause`]): the lists are containers, so every
+    /// few hundred of them made a collection traverse all the young ones, item by item (visiting millions of
+    /// ints that can never be in a cycle): 10-15% of a batch of the code corpus.
     fn batch_lists<'py>(
         &self,
         py: Python<'py>,
@@ -338,6 +342,7 @@ impl PyTokenizer {
             Some(n) => Some(pool_of(n)?),
         };
         let inner = &self.inner;
+        let _paused = GcPause::new(py);
         let mut items = texts.try_iter()?.enumerate().peekable();
         while items.peek().is_some() {
             let group = next_group(&mut items)?;
@@ -446,6 +451,29 @@ impl PyTokenizer {
                 pyo3::ffi::PyList_SET_ITEM(list, k as pyo3::ffi::Py_ssize_t, o);
             }
             Ok(Bound::from_owned_ptr(py, list).cast_into_unchecked())
+        }
+    }
+}
+
+/// Pauses Python's cyclic garbage collector, when it is enabled, until dropped (with the GIL held). Collection
+/// is only delayed: the next allocation after the pause counts the objects made meanwhile, as usual. Lists of ints
+/// cannot form cycles, so nothing the pause leaves uncollected is ours.
+struct GcPause(bool);
+
+impl GcPause {
+    fn new(_py: Python<'_>) -> Self {
+        // SAFETY: the GIL is held (a `Python` token); PyGC_Disable returns the previous state (Python >= 3.10).
+        GcPause(unsafe { pyo3::ffi::PyGC_Disable() } == 1)
+    }
+}
+
+impl Drop for GcPause {
+    fn drop(&mut self) {
+        if self.0 {
+            // SAFETY: dropped where it was made, in a function that holds the GIL from start to end.
+            unsafe {
+                pyo3::ffi::PyGC_Enable();
+            }
         }
     }
 }
