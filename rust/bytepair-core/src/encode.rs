@@ -411,12 +411,15 @@ impl CharTable {
         first < r
     }
 
-    /// The rank of the char of two or three bytes `piece[i..i + len]` when BPE may take it whole there.
+    /// The rank of the char of two or three bytes `piece[i..i + len]` when BPE may take it whole there. Bytes
+    /// that are not one well-formed char (`encode_piece` takes any bytes) are never taken whole.
     #[inline(always)]
     fn whole(&self, piece: &[u8], i: usize, len: usize) -> Option<u32> {
         let b = &piece[i..i + len];
-        let r = self.rank[code_point(b) as usize];
-        if r == u32::MAX {
+        let cp = code_point(b);
+        let r = self.rank[cp as usize];
+        let well_formed = b[1..].iter().all(|&x| x & 0xC0 == 0x80) && cp >= [0x80, 0x800][len - 2];
+        if r == u32::MAX || !well_formed {
             return None;
         }
         if i > 0 {
@@ -1697,6 +1700,34 @@ mod tests {
             taken_whole > 100,
             "{taken_whole}: too few chars taken whole to test anything"
         );
+    }
+
+    #[test]
+    fn whole_chars_never_taken_from_malformed_bytes() {
+        // encode_piece takes any bytes: a lead byte before a non-continuation byte, or an overlong encoding, must
+        // not be read as the char whose code point its bits give (D0 41 as Ё = D0 81, E0 9F BF as U+07FF = DF BF)
+        let mut r: Ranks = (0..=255u8).map(|b| (vec![b], b as u32)).collect();
+        for t in ["Ё", "\u{7ff}", "中", "ЁЁ"] {
+            let next = r.len() as u32;
+            r.insert(t.as_bytes().to_vec(), next);
+        }
+        let ranks = RankMap::new(&r);
+        let bytes = [
+            0xD0u8, 0x41, 0x81, 0xE0, 0x9F, 0xBF, 0xDF, 0xE4, 0xB8, 0xAD, 0x20,
+        ];
+        let mut rnd = xorshift(7);
+        for _ in 0..3000 {
+            let n = 2 + rnd(12) as usize;
+            let piece: Vec<u8> = (0..n)
+                .map(|_| bytes[rnd(bytes.len() as u64) as usize])
+                .collect();
+            let mut got = Vec::new();
+            encode_merges(&ranks, &piece, &mut got);
+            assert_eq!(got, naive(&ranks, &piece), "{piece:x?}");
+        }
+        let mut got = Vec::new();
+        encode_merges(&ranks, &[0xD0, 0x41, 0xD0, 0x81], &mut got);
+        assert_eq!(got, vec![0xD0, 0x41, r[&"Ё".as_bytes().to_vec()]]);
     }
 
     #[test]
