@@ -331,20 +331,18 @@ COMMON_WIDE = (
 )
 
 
+def texts_of(*chars: st.SearchStrategy[str], max_chars: int) -> st.SearchStrategy[list[str]]:
+    """Up to 8 texts, each of 1 to ``max_chars`` draws from ``chars``."""
+    return st.lists(st.lists(st.one_of(*chars), min_size=1, max_size=max_chars).map("".join), min_size=1, max_size=8)
+
+
 @given(
-    runs=st.lists(
-        st.lists(
-            st.one_of(
-                st.sampled_from(COMMON_WIDE),
-                st.characters(min_codepoint=0x3400, max_codepoint=0x9FFF),  # rare CJK ideographs too
-                st.characters(min_codepoint=0x20000, max_codepoint=0x2A6DF),  # four-byte ideographs
-                st.sampled_from(["a", "\u00e9", "1", "\U0001f600", " "]),
-            ),
-            min_size=1,
-            max_size=60,
-        ).map("".join),
-        min_size=1,
-        max_size=8,
+    runs=texts_of(
+        st.sampled_from(COMMON_WIDE),
+        st.characters(min_codepoint=0x3400, max_codepoint=0x9FFF),  # rare CJK ideographs too
+        st.characters(min_codepoint=0x20000, max_codepoint=0x2A6DF),  # four-byte ideographs
+        st.sampled_from(["a", "\u00e9", "1", "\U0001f600", " "]),
+        max_chars=60,
     )
 )
 def test_hypothesis_wide_char_runs(enc_tok, runs):
@@ -372,18 +370,11 @@ TWO_AND_THREE_BYTE = (
 
 
 @given(
-    texts=st.lists(
-        st.lists(
-            st.one_of(
-                st.sampled_from(TWO_AND_THREE_BYTE),
-                st.characters(min_codepoint=0x80, max_codepoint=0x7FF),  # any two-byte char
-                st.sampled_from([" ", "  ", "\n", ",", ".", "'", "a", "1", "\u0301"]),
-            ),
-            min_size=1,
-            max_size=40,
-        ).map("".join),
-        min_size=1,
-        max_size=8,
+    texts=texts_of(
+        st.sampled_from(TWO_AND_THREE_BYTE),
+        st.characters(min_codepoint=0x80, max_codepoint=0x7FF),  # any two-byte char
+        st.sampled_from([" ", "  ", "\n", ",", ".", "'", "a", "1", "\u0301"]),
+        max_chars=40,
     )
 )
 def test_hypothesis_two_and_three_byte_alphabets(enc_tok, texts):
