@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import pickle
 
 import pytest
@@ -38,6 +39,35 @@ def test_decode_bytes_encode_bytes(enc_tok, data):
 def test_encode_bytes_of_valid_utf8_is_encode_ordinary(enc_tok, text):
     enc, tok = enc_tok
     assert tok.encode_bytes(text.encode("utf-8")) == enc.encode_ordinary(text)
+
+
+def invalid_sequences(data: bytes) -> list[tuple[int, int]]:
+    """The (start, end) of each invalid sequence that Python's UTF-8 decoder replaces with one U+FFFD."""
+    found: list[tuple[int, int]] = []
+
+    def record(err: UnicodeDecodeError) -> tuple[str, int]:
+        found.append((err.start, err.end))
+        return "\ufffd", err.end
+
+    codecs.register_error("bytepair-test-record", record)
+    data.decode("utf-8", errors="bytepair-test-record")
+    return found
+
+
+@given(data=st.lists(st.sampled_from([b"a", b" ", b"\xbb", b"\xbf", b"\xe4\xb8", b"\xad", b"\xf0\x9f\x98", b"\xff",
+                                       "数".encode(), "ж".encode(), b"\xd0"]), max_size=12).map(b"".join))
+def test_encode_bytes_pieces_are_the_decoders_invalid_sequences(enc_tok, data):
+    # Valid runs are encoded as text; each invalid sequence (the decoder's, at most 3 bytes) is BPE over its bytes
+    # alone: b"\xbb\xbf" is two pieces, although cl100k has the token b"\xbb\xbf".
+    enc, tok = enc_tok
+    want: list[int] = []
+    at = 0
+    for start, end in invalid_sequences(data):
+        want += enc.encode_ordinary(data[at:start].decode("utf-8"))
+        want += enc._encode_single_piece(data[start:end])
+        at = end
+    want += enc.encode_ordinary(data[at:].decode("utf-8"))
+    assert tok.encode_bytes(data) == want
 
 
 @given(ids=st.lists(st.integers(min_value=0, max_value=100255), max_size=30))

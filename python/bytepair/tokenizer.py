@@ -473,8 +473,9 @@ class Tokenizer:
         return self._core.encode_batch(texts, None, None, num_threads)
 
     def encode_bytes(self, data: bytes) -> list[int]:
-        """Encodes raw bytes. Valid UTF-8 gives the ids of :meth:`encode_ordinary` on the decoded text; each maximal
-        run of invalid bytes is a piece of its own, so ``decode_bytes(encode_bytes(b)) == b`` for any ``b``.
+        """Encodes raw bytes. Valid UTF-8 gives the ids of :meth:`encode_ordinary` on the decoded text; each invalid
+        sequence is a piece of its own (the sequences ``b.decode("utf-8", "replace")`` turns into one U+FFFD each,
+        at most 3 bytes: ``b"\\xbb\\xbf"`` is two pieces), so ``decode_bytes(encode_bytes(b)) == b`` for any ``b``.
 
         Raises:
             TypeError: ``data`` is not bytes-like.

@@ -369,8 +369,9 @@ impl Tokenizer {
         Ok(())
     }
 
-    /// Encodes raw bytes. Valid UTF-8 gives the same ids as [`Tokenizer::encode_ordinary`]; each maximal run of
-    /// invalid bytes is a piece of its own (BPE over its bytes), and pre-tokenization never crosses one.
+    /// Encodes raw bytes. Valid UTF-8 gives the same ids as [`Tokenizer::encode_ordinary`]; each invalid sequence
+    /// (as [`slice::utf8_chunks`] reports them, the ones Python's decoder replaces one by one: at most 3 bytes) is a
+    /// piece of its own (BPE over its bytes), and pre-tokenization never crosses one.
     pub fn encode_bytes(&self, bytes: &[u8]) -> Result<Vec<u32>> {
         let mut out = Vec::with_capacity(bytes.len() / 3 + 1);
         for chunk in bytes.utf8_chunks() {
