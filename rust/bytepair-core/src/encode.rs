@@ -117,7 +117,7 @@ impl PairMap {
         };
         for e in entries {
             let f = map.filter_bit(e >> PAIR_BITS);
-            map.filter[f >> 6] |= 1 << (f & 63);
+            set_bit(&mut map.filter, f);
             let mut i = map.slot(e >> PAIR_BITS);
             while map.slots[i] != PAIR_EMPTY {
                 i = (i + 1) & (cap - 1);
@@ -141,8 +141,7 @@ impl PairMap {
     #[inline(always)]
     pub fn get(&self, l: u32, r: u32) -> u32 {
         let key = ((l as u64) << PAIR_BITS) | r as u64;
-        let f = self.filter_bit(key);
-        if self.filter[f >> 6] & (1 << (f & 63)) == 0 {
+        if !bit(&self.filter, self.filter_bit(key)) {
             return u32::MAX;
         }
         let mask = self.slots.len() - 1;
@@ -209,7 +208,7 @@ impl CutTable {
             joined: vec![0; 1 << (JOINED_BITS - 6)],
             fragment: vec![0; 1 << 10],
         };
-        let mut add = |tok: &[u8]| {
+        lookup.for_each_token(|tok, _| {
             // previous char start in the token, if any
             let mut prev: Option<usize> = None;
             for k in 0..tok.len() {
@@ -227,20 +226,12 @@ impl CutTable {
                         let a = prev.unwrap_or(0);
                         t.set_joined(char_key(&tok[a..k]), char_key(&tok[k..k + len]));
                     } else {
-                        let f = u16::from_le_bytes([tok[k - 1], tok[k]]) as usize;
-                        t.fragment[f >> 6] |= 1 << (f & 63);
+                        set_bit(&mut t.fragment, two(tok[k - 1], tok[k]));
                     }
                 }
                 prev = Some(k);
             }
-        };
-        for (&key, _) in lookup.small.iter() {
-            let n = (key >> 120) as usize;
-            add(&key.to_le_bytes()[..n]);
-        }
-        for k in lookup.large.keys() {
-            add(k);
-        }
+        });
         t
     }
 
@@ -251,17 +242,14 @@ impl CutTable {
     }
 
     fn set_joined(&mut self, x: u32, y: u32) {
-        let b = Self::joined_bit(x, y);
-        self.joined[b >> 6] |= 1 << (b & 63);
+        set_bit(&mut self.joined, Self::joined_bit(x, y));
     }
 
     /// True when no token can cross the boundary between char `x` (ending in byte `last`) and char `y`
     /// (starting with byte `first`), keys as [`char_key`].
     #[inline(always)]
     fn safe(&self, x: u32, y: u32, last: u8, first: u8) -> bool {
-        let f = u16::from_le_bytes([last, first]) as usize;
-        let b = Self::joined_bit(x, y);
-        self.fragment[f >> 6] & (1 << (f & 63)) == 0 && self.joined[b >> 6] & (1 << (b & 63)) == 0
+        !bit(&self.fragment, two(last, first)) && !bit(&self.joined, Self::joined_bit(x, y))
     }
 }
 
