@@ -138,6 +138,78 @@ def test_encode_batch_equals_encode(o200k_tok, corpus_docs):
     assert o200k_tok.encode_ordinary_batch(texts, num_threads=1) == [o200k_tok.encode_ordinary(t) for t in texts]
 
 
+def _batch_texts(seed: int):
+    """A generator of freshly built texts (nothing else keeps them alive while the batch runs): many small ones
+    (grouped into one pool task), a few over 512 kB (cut into chunks), lone surrogates (encoded from a copy), and
+    more than 8 MB in all (the batch reads ahead at most about 8 MB)."""
+    rng = random.Random(seed)
+    words = ["hello", " world", " naïve", " 数据", " данные", "\n\n", "  ", " 123", "'s", " \ud800x", "!?"]
+    for i in range(400):
+        size = rng.choice([0, 1, 5, 40, 300, 3000]) if i % 50 else rng.choice([1_200_000, 2_400_000])
+        yield "".join(rng.choice(words) for _ in range(size // 5 + 1))[:size] + str(i)
+
+
+def test_encode_batch_streams_any_iterable(cl100k_tok):
+    expected = [cl100k_tok.encode_ordinary(t) for t in _batch_texts(7)]
+    assert sum(len(t) for t in _batch_texts(7)) > 9_000_000
+    for threads in (1, 2, 3):
+        assert cl100k_tok.encode_ordinary_batch(_batch_texts(7), num_threads=threads) == expected
+    ids, offsets = cl100k_tok.encode_batch_to_numpy(_batch_texts(7), num_threads=2)
+    assert [ids[offsets[i] : offsets[i + 1]].tolist() for i in range(len(expected))] == expected
+
+
+def test_encode_batch_raises_the_first_error_in_order(cl100k_tok):
+    # Documents finish out of order on the pool; the error raised is that of the first failing document, as a
+    # loop over encode would raise, and the pool is left ready for the next batch.
+    big = "a b c " * 400_000  # slow to encode, ahead of the failing documents
+    texts = ["x", big, "no <|endoftext|> here", "y", "<|fim_prefix|>"] + ["z"] * 50
+    with pytest.raises(bp.DisallowedSpecialError) as first:
+        cl100k_tok.encode(texts[2])
+    for threads in (1, 2):
+        for _ in range(3):
+            with pytest.raises(bp.DisallowedSpecialError) as got:
+                cl100k_tok.encode_batch(texts, num_threads=threads)
+            assert str(got.value) == str(first.value)
+        with pytest.raises(TypeError, match=r"texts\[3\] is of type int"):
+            cl100k_tok.encode_ordinary_batch(["a", big, "b", 3, "c"], num_threads=threads)
+        assert cl100k_tok.encode_batch(texts[:2], num_threads=threads) == [cl100k_tok.encode(t) for t in texts[:2]]
+
+
+_FIRST_USE_IS_A_BATCH = """
+import random
+import sys
+import bytepair as bp
+import tiktoken
+sys.path.insert(0, sys.argv[1])
+from conftest import oracle
+
+rng = random.Random(5)
+words = ["".join(rng.choice("qxzjvkwy") for _ in range(rng.randint(3, 9))) for _ in range(5000)]
+texts = [" ".join(rng.choice(words) for _ in range(2500)) for i in range(300)]  # no word is one token
+enc = oracle("cl100k")
+want = enc.encode_ordinary_batch(texts)
+for threads in (2, None) * 3:
+    tok = bp.Tokenizer.from_tiktoken(enc)  # a fresh tokenizer: its tables are built on first use
+    assert tok.encode_ordinary_batch(texts, num_threads=threads) == want
+print("ok")
+"""
+
+
+def test_a_fresh_tokenizer_can_start_with_a_batch(tmp_path):
+    # The first encode builds the pair map (in parallel). When that happened on a pool thread, inside the lazy
+    # initializer, the thread could pick up another document of the batch while it waited for its parallel parts,
+    # and wait for the initializer it was running: a hang. Run in a child, so that a hang fails the test.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "first_use.py"
+    script.write_text(_FIRST_USE_IS_A_BATCH)
+    args = [sys.executable, str(script), str(Path(__file__).parent)]
+    out = subprocess.run(args, check=False, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
 def test_encode_batch_leaves_the_garbage_collector_as_it_was(cl100k_tok):
     # The batch pauses Python's cyclic GC while it builds its lists; the caller's setting must come back, after a
     # batch that succeeds and after one that raises.

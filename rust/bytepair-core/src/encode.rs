@@ -98,13 +98,19 @@ impl PairMap {
                 .collect()
         };
         tokens.retain(|&(k, _)| (k >> 120) > 1);
-        let mut entries: Vec<u64> = tokens
-            .par_iter()
-            .flat_map_iter(|&(key, rank)| {
-                let n = (key >> 120) as usize;
-                splits(&key.to_le_bytes()[..n], rank)
-            })
-            .collect();
+        let of_token = |&(key, rank): &(u128, u32)| {
+            let n = (key >> 120) as usize;
+            splits(&key.to_le_bytes()[..n], rank)
+        };
+        // In parallel only from outside a rayon pool. On a pool thread this runs inside the `OnceLock` that
+        // other tasks of the same pool may wait on, and a pool thread waiting for its parallel parts runs
+        // other tasks meanwhile: one that asks for the pair map again would wait for itself (a deadlock seen
+        // in a batch whose first encode was on the pool). [`RankMap::prepare`] builds it before a batch starts.
+        let mut entries: Vec<u64> = if rayon::current_thread_index().is_none() {
+            tokens.par_iter().flat_map_iter(of_token).collect()
+        } else {
+            tokens.iter().flat_map(of_token).collect()
+        };
         entries.extend(long.iter().flat_map(|&(b, r)| splits(b, r)));
         // load factor at most 1/2
         let cap = (entries.len() * 2).next_power_of_two().max(1024);
@@ -471,6 +477,12 @@ pub(crate) fn pack(b: &[u8]) -> Option<u128> {
 }
 
 impl RankMap {
+    /// Builds the pair map that the merges need, if not built yet. Call it before encoding on a rayon pool, from
+    /// a thread outside it: the build then runs in parallel, and the pool's threads do not wait for it.
+    pub fn prepare(&self) {
+        let _ = self.pairs();
+    }
+
     /// The pair map, built on first use; `None` when the ranks do not fit it.
     #[inline(always)]
     fn pairs(&self) -> Option<&PairMap> {

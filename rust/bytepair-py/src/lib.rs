@@ -10,6 +10,7 @@ use bytepair_core::batch::{self, BatchOptions, Padded, Padding, Side};
 use bytepair_core::pretokenize::PreTokenizer;
 use bytepair_core::reader::{ChunkReader, Utf8Errors, DEFAULT_CHUNK_BYTES};
 use bytepair_core::special::SpecialTokens;
+use bytepair_core::tokenizer::SpareBuffers;
 use bytepair_core::train::{self, PretokenCounts, TrainOptions};
 use bytepair_core::{Allowed, Error, Tokenizer};
 use numpy::ndarray::Array2;
@@ -20,7 +21,6 @@ use pyo3::exceptions::{
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
-use rayon::prelude::*;
 
 mod formats;
 
@@ -208,8 +208,14 @@ fn id_of(tok: &Tokenizer, item: &Bound<'_, PyAny>, pos: Option<usize>) -> PyResu
     }
 }
 
-/// Batch encoding works through the texts in groups of about this many bytes, checking for Ctrl-C in between.
-const BATCH_GROUP_BYTES: usize = 8 << 20;
+/// Batch encoding takes texts from the Python iterable at most about this many bytes ahead of the documents it
+/// has handed back: the ids waiting to be handed back, and what a generator of texts has made, stay bounded
+/// however long the batch.
+const BATCH_AHEAD_BYTES: usize = 8 << 20;
+
+/// Consecutive small documents go to the pool together, up to about this many bytes (one task each would cost
+/// more in scheduling than in encoding for documents of a few bytes).
+const BATCH_JOB_BYTES: usize = 64 << 10;
 
 fn bytes_of(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -224,22 +230,271 @@ fn with_threads<T: Send>(num_threads: Option<usize>, f: impl FnOnce() -> T + Sen
     }
 }
 
-/// Copies the next group of about [`BATCH_GROUP_BYTES`] of texts out of Python (a `TypeError` names an item
-/// that is not a str).
-fn next_group<'py>(
-    items: &mut std::iter::Peekable<std::iter::Enumerate<Bound<'py, pyo3::types::PyIterator>>>,
-) -> PyResult<Vec<String>> {
-    let mut group = Vec::new();
-    let mut size = 0;
-    while size < BATCH_GROUP_BYTES {
-        let Some((i, item)) = items.next() else { break };
-        let item = item?;
-        let s = item.cast::<PyString>().map_err(|_| not_str(i, &item))?;
-        let text = text_of(s)?.into_owned();
-        size += text.len();
-        group.push(text);
+/// What a pool task reports for one document: its ids or error, or the panic that stopped it.
+type Outcome = std::thread::Result<bytepair_core::Result<Vec<u32>>>;
+
+/// A text as a pool task reads it: the UTF-8 bytes of a str that [`Held`] keeps alive, not a copy (copying every
+/// text, and faulting in fresh memory for the copies, was a tenth of a batch's time).
+#[derive(Clone, Copy)]
+struct TextRef {
+    ptr: *const u8,
+    len: usize,
+}
+
+// SAFETY: a TextRef only points into memory that its `Held` owner keeps alive and unchanged until the tasks are
+// done with it (Python strs are immutable, and so is the UTF-8 buffer a str keeps); any thread may read it.
+unsafe impl Send for TextRef {}
+
+impl TextRef {
+    fn new(text: &str) -> Self {
+        Self {
+            ptr: text.as_ptr(),
+            len: text.len(),
+        }
     }
-    Ok(group)
+
+    /// # Safety
+    /// The `Held` that keeps the text must still be alive.
+    unsafe fn get(&self) -> &str {
+        // SAFETY: made from a &str (valid UTF-8) whose memory the caller guarantees is still alive.
+        unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(self.ptr, self.len)) }
+    }
+}
+
+/// What keeps a batch text's bytes alive while tasks read them: the str itself (which keeps its UTF-8 buffer) or,
+/// for a str with lone surrogates, the String made from it (moving a String does not move its bytes).
+enum Held {
+    Str(#[allow(dead_code)] Py<PyString>),
+    Owned(#[allow(dead_code)] String),
+}
+
+/// A batch's encoder: appends a text's ids to the buffer.
+type EncodeInto<'a> = dyn Fn(&str, &mut Vec<u32>) -> bytepair_core::Result<()> + Sync + 'a;
+
+/// Documents handed to the pool and not yet given back, in order.
+struct InFlight {
+    /// Outcomes of documents `first..` (`None`: not encoded yet).
+    outcomes: std::collections::VecDeque<Option<Outcome>>,
+    first: usize,
+    /// Pool tasks not finished.
+    tasks: usize,
+}
+
+/// Encodes the texts of a Python iterable on a rayon pool (`num_threads` threads, the global pool when `None`)
+/// and hands each document's ids to `consume`, in input order, on this thread with the GIL held. `prepare` runs
+/// first, on this thread (outside the pool): it builds what `encode` would otherwise build lazily on the pool
+/// (`Tokenizer::prepare`).
+///
+/// One pipeline for the whole batch: this thread takes texts from the iterable (up to [`BATCH_AHEAD_BYTES`] ahead
+/// of the documents it has handed back; the tasks read the strs' own UTF-8 bytes, see [`TextRef`]) and spawns
+/// them into the pool in tasks of about [`BATCH_JOB_BYTES`], then, GIL released, waits for the next document in
+/// order. So the pool never stops between groups of documents, and taking texts and `consume` (building lists)
+/// overlap encoding. Long documents are also cut by `encode` (`encode_parallel_into`), whose chunks the pool's
+/// other threads take.
+///
+/// Errors: a `TypeError` naming the first item that is not a str, the first document's error in input order, or
+/// `KeyboardInterrupt` (checked after each document and while waiting); tasks in flight then stop before their
+/// next document, and this function returns once none is running. A panic in a task is resumed here.
+fn stream_batch<'py>(
+    py: Python<'py>,
+    texts: &Bound<'py, PyAny>,
+    num_threads: Option<usize>,
+    prepare: impl FnOnce(),
+    encode: impl Fn(&str, &mut Vec<u32>) -> bytepair_core::Result<()> + Sync,
+    mut consume: impl FnMut(Python<'py>, &mut Vec<u32>) -> PyResult<()>,
+) -> PyResult<()> {
+    let pool = match num_threads {
+        None => None,
+        Some(0) => return Err(BytepairError::new_err("num_threads must be at least 1")),
+        Some(n) => Some(pool_of(n)?),
+    };
+    prepare();
+    let stream = Stream {
+        encode: &encode,
+        state: std::sync::Mutex::new(InFlight {
+            outcomes: std::collections::VecDeque::new(),
+            first: 0,
+            tasks: 0,
+        }),
+        done: std::sync::Condvar::new(),
+        stop: std::sync::atomic::AtomicBool::new(false),
+        spare: SpareBuffers::new(usize::MAX, usize::MAX),
+    };
+    let result = match &pool {
+        Some(p) => p.in_place_scope_fifo(|scope| stream.guarded(scope, py, texts, &mut consume)),
+        None => rayon::in_place_scope_fifo(|scope| stream.guarded(scope, py, texts, &mut consume)),
+    };
+    result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// The state [`stream_batch`] shares with its pool tasks.
+struct Stream<'a> {
+    encode: &'a EncodeInto<'a>,
+    state: std::sync::Mutex<InFlight>,
+    /// Signalled when the next document in order is encoded, and when a task ends.
+    done: std::sync::Condvar,
+    /// Set when the batch fails: tasks stop before their next document.
+    stop: std::sync::atomic::AtomicBool,
+    /// Id buffers handed back, for the next documents: fresh memory for each document's ids costs page faults
+    /// (the kernel's page clearing was a tenth of a batch's time). Bounded by the documents in flight.
+    spare: SpareBuffers,
+}
+
+impl<'a> Stream<'a> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, InFlight> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// [`Stream::run`]; when it fails or panics, stops the tasks in flight and waits for them with the GIL
+    /// released (the scope would wait for them too, but holding the GIL).
+    fn guarded<'scope, 'py>(
+        &'scope self,
+        scope: &rayon::ScopeFifo<'scope>,
+        py: Python<'py>,
+        texts: &Bound<'py, PyAny>,
+        consume: &mut dyn FnMut(Python<'py>, &mut Vec<u32>) -> PyResult<()>,
+    ) -> std::thread::Result<PyResult<()>>
+    where
+        'a: 'scope,
+    {
+        // the texts of the documents not handed back yet, with their byte lengths: dropped only after every task
+        // is done with them (below, when the batch fails; in `run`, one by one, as documents are handed back)
+        let mut held = std::collections::VecDeque::new();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.run(scope, py, texts, consume, &mut held)
+        }));
+        if !matches!(result, Ok(Ok(()))) {
+            self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            py.detach(|| {
+                let mut s = self.lock();
+                while s.tasks > 0 {
+                    s = self.done.wait(s).unwrap_or_else(|p| p.into_inner());
+                }
+            });
+        }
+        result
+    }
+
+    /// Encodes the documents `first..` in `job` on the pool, recording each outcome.
+    fn spawn<'scope>(
+        &'scope self,
+        scope: &rayon::ScopeFifo<'scope>,
+        first: usize,
+        job: Vec<TextRef>,
+    ) where
+        'a: 'scope,
+    {
+        self.lock().tasks += 1;
+        scope.spawn_fifo(move |_| {
+            for (k, text) in job.iter().enumerate() {
+                if self.stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let mut ids = self.spare.take();
+                    // SAFETY: `guarded` keeps the text's Held until this document's outcome is recorded
+                    // below, or until no task runs
+                    let text = unsafe { text.get() };
+                    (self.encode)(text, &mut ids).map(|()| ids)
+                }));
+                let mut s = self.lock();
+                let at = first + k - s.first;
+                s.outcomes[at] = Some(outcome);
+                if at == 0 {
+                    self.done.notify_one();
+                }
+            }
+            self.lock().tasks -= 1;
+            self.done.notify_one();
+        });
+    }
+
+    fn run<'scope, 'py>(
+        &'scope self,
+        scope: &rayon::ScopeFifo<'scope>,
+        py: Python<'py>,
+        texts: &Bound<'py, PyAny>,
+        consume: &mut dyn FnMut(Python<'py>, &mut Vec<u32>) -> PyResult<()>,
+        held: &mut std::collections::VecDeque<(Held, usize)>,
+    ) -> PyResult<()>
+    where
+        'a: 'scope,
+    {
+        let mut items = texts.try_iter()?.enumerate();
+        let mut exhausted = false;
+        // the bytes of the texts in `held`
+        let mut ahead = 0;
+        let mut taken = 0;
+        loop {
+            // take texts while not too far ahead, a task every BATCH_JOB_BYTES
+            let (mut job, mut job_bytes) = (Vec::new(), 0);
+            while !exhausted && ahead < BATCH_AHEAD_BYTES {
+                let Some((i, item)) = items.next() else {
+                    exhausted = true;
+                    break;
+                };
+                let item = item?;
+                let s = item.cast::<PyString>().map_err(|_| not_str(i, &item))?;
+                let (text, kept) = match text_of(s)? {
+                    Cow::Borrowed(t) => (TextRef::new(t), Held::Str(s.clone().unbind())),
+                    Cow::Owned(t) => (TextRef::new(&t), Held::Owned(t)),
+                };
+                held.push_back((kept, text.len));
+                ahead += text.len;
+                job_bytes += text.len;
+                job.push(text);
+                self.lock().outcomes.push_back(None);
+                taken += 1;
+                if job_bytes >= BATCH_JOB_BYTES {
+                    self.spawn(scope, taken - job.len(), std::mem::take(&mut job));
+                    job_bytes = 0;
+                }
+            }
+            if !job.is_empty() {
+                self.spawn(scope, taken - job.len(), job);
+            }
+            if held.is_empty() {
+                return Ok(());
+            }
+            // the next document in order, waited for with the GIL released
+            let outcome = loop {
+                let ready = {
+                    let mut s = self.lock();
+                    let o = s.outcomes.front_mut().and_then(Option::take);
+                    if o.is_some() {
+                        s.outcomes.pop_front();
+                        s.first += 1;
+                    }
+                    o
+                };
+                if let Some(o) = ready {
+                    break o;
+                }
+                py.detach(|| {
+                    let s = self.lock();
+                    if s.outcomes.front().is_some_and(Option::is_none) {
+                        let _ = self
+                            .done
+                            .wait_timeout(s, std::time::Duration::from_millis(50));
+                    }
+                });
+                py.check_signals()?;
+            };
+            // the task is done with this text
+            if let Some((_, len)) = held.pop_front() {
+                ahead -= len;
+            }
+            match outcome {
+                Ok(Ok(mut ids)) => {
+                    consume(py, &mut ids)?;
+                    self.spare.give(ids);
+                }
+                Ok(Err(e)) => return Err(to_py(e)),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+            py.check_signals()?;
+        }
+    }
 }
 
 /// The rayon pool with `n` threads, made on first use and kept: its threads keep their piece caches warm from one
@@ -294,6 +549,7 @@ impl PyTokenizer {
         })
     }
 
+    /// The ids of every text of a batch, in order (for the numpy outputs), through [`stream_batch`].
     fn batch_ids(
         &self,
         py: Python<'_>,
@@ -304,24 +560,25 @@ impl PyTokenizer {
     ) -> PyResult<Vec<Vec<u32>>> {
         let a = allowed(&self.inner, &allowed_special);
         let d = allowed(&self.inner, &disallowed_special);
-        // Texts are copied out of Python and encoded in groups of about BATCH_GROUP_BYTES, with a signal check
-        // between groups: memory stays bounded by a group and Ctrl-C stops promptly.
         let mut out: Vec<Vec<u32>> = Vec::new();
-        let mut items = texts.try_iter()?.enumerate().peekable();
-        while items.peek().is_some() {
-            let group = next_group(&mut items)?;
-            let ids = py
-                .detach(|| with_threads(num_threads, || self.inner.encode_batch(&group, a, d)))?
-                .map_err(to_py)?;
-            out.extend(ids);
-            py.check_signals()?;
-        }
+        let inner = &self.inner;
+        stream_batch(
+            py,
+            texts,
+            num_threads,
+            || py.detach(|| inner.prepare()),
+            |t, ids| inner.encode_parallel_into(t, a, d, ids),
+            |_, ids| {
+                out.push(std::mem::take(ids));
+                Ok(())
+            },
+        )?;
         Ok(out)
     }
 
-    /// `encode_batch` as Python lists, pipelined: while the pool encodes a group (GIL released), this thread
-    /// takes the GIL only to turn each finished document, in order, into its list, so building lists (serial,
-    /// about a tenth of the work) overlaps encoding instead of following it.
+    /// `encode_batch` as Python lists, pipelined ([`stream_batch`]): while the pool encodes (GIL released), this
+    /// thread takes the GIL only to take texts and to turn each finished document, in order, into its list, so
+    /// building lists (serial, about a fifth of the work) overlaps encoding instead of following it.
     ///
     /// Python's cyclic garbage collector is paused meanwhile ([`GcPause`]): the lists are containers, so every
     /// few hundred of them made a collection traverse all the young ones, item by item (visiting millions of
@@ -334,86 +591,17 @@ impl PyTokenizer {
         d: Allowed<'_>,
         num_threads: Option<usize>,
     ) -> PyResult<Bound<'py, PyList>> {
-        use std::sync::{Condvar, Mutex, OnceLock};
         let out = PyList::empty(py);
-        let pool = match num_threads {
-            None => None,
-            Some(0) => return Err(BytepairError::new_err("num_threads must be at least 1")),
-            Some(n) => Some(pool_of(n)?),
-        };
         let inner = &self.inner;
         let _paused = GcPause::new(py);
-        let mut items = texts.try_iter()?.enumerate().peekable();
-        while items.peek().is_some() {
-            let group = next_group(&mut items)?;
-            let n = group.len();
-            let slots: Vec<OnceLock<Vec<u32>>> = (0..n).map(|_| OnceLock::new()).collect();
-            let error: Mutex<Option<Error>> = Mutex::new(None);
-            // the document this thread waits for (usize::MAX: not waiting); a worker that finishes it wakes it up,
-            // so a batch of many small documents costs few wake-ups
-            let waiting = Mutex::new(usize::MAX);
-            let wake = Condvar::new();
-            std::thread::scope(|scope| -> PyResult<()> {
-                let (group, slots, pool, error, waiting, wake) =
-                    (&group, &slots, &pool, &error, &waiting, &wake);
-                scope.spawn(move || {
-                    // Documents are taken in order from a shared counter (not split into per-thread halves),
-                    // so they finish roughly in order and the lists are built right behind the encoding.
-                    let counter = std::sync::atomic::AtomicUsize::new(0);
-                    let run = move || {
-                        let take = || {
-                            let i = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            (i < n).then(|| (i, &group[i]))
-                        };
-                        let workers = rayon::current_num_threads().max(1);
-                        (0..workers).into_par_iter().for_each(|_| {
-                            while let Some((i, t)) = take() {
-                                let ids = match inner.encode_parallel(t, a, d) {
-                                    Ok(ids) => ids,
-                                    Err(e) => {
-                                        let mut first =
-                                            error.lock().unwrap_or_else(|p| p.into_inner());
-                                        first.get_or_insert(e);
-                                        Vec::new()
-                                    }
-                                };
-                                let _ = slots[i].set(ids);
-                                let w = waiting.lock().unwrap_or_else(|p| p.into_inner());
-                                if *w == i {
-                                    wake.notify_one();
-                                }
-                            }
-                        })
-                    };
-                    match pool {
-                        Some(p) => p.install(run),
-                        None => run(),
-                    }
-                });
-                let mut next = 0;
-                while next < n {
-                    while let Some(ids) = slots.get(next).and_then(OnceLock::get) {
-                        out.append(self.id_list(py, ids)?)?;
-                        next += 1;
-                    }
-                    if next < n {
-                        py.detach(|| {
-                            let mut w = waiting.lock().unwrap_or_else(|p| p.into_inner());
-                            while slots[next].get().is_none() {
-                                *w = next;
-                                w = wake.wait(w).unwrap_or_else(|p| p.into_inner());
-                            }
-                            *w = usize::MAX;
-                        });
-                    }
-                }
-                Ok(())
-            })?;
-            if let Some(e) = error.into_inner().unwrap_or_else(|p| p.into_inner()) {
-                return Err(to_py(e));
-            }
-            py.check_signals()?;
-        }
+        stream_batch(
+            py,
+            texts,
+            num_threads,
+            || py.detach(|| inner.prepare()),
+            |t, ids| inner.encode_parallel_into(t, a, d, ids),
+            |py, ids| out.append(self.id_list(py, ids)?),
+        )?;
         Ok(out)
     }
 
