@@ -44,6 +44,22 @@ def test_fast_pretokenizer_equals_regex_on_tricky_text(name, text):
 
 
 @pytest.mark.parametrize("name", PATTERN_NAMES)
+def test_fast_pretokenizer_equals_regex_on_ascii_space_runs(name):
+    # Every run of one to three ASCII spaces between every kind of neighbour: the scanners' ASCII whitespace path
+    # must hand over to the general one wherever a word, a symbol run or a non-ASCII space could take part of it.
+    import itertools
+
+    spaces = [" ", "\t", "\n", "\r", "\x0c"]
+    runs = ["".join(p) for k in (1, 2, 3) for p in itertools.product(spaces, repeat=k)]
+    before = ["", "é"]
+    after = ["", "a", "A", "1", ".", "'s", "é", "\u00a0", "\u0085", "→", "/", "\u0301"]
+    texts = [b + r + a for b in before for r in runs for a in after]
+    got = [bp.pretokenize(t, name) for t in texts]
+    want = [bp._core.pretokenize(t, PATTERNS[name], True) for t in texts]
+    assert got == want
+
+
+@pytest.mark.parametrize("name", PATTERN_NAMES)
 def test_fast_pretokenizer_equals_regex_on_the_corpus(name, corpus_docs):
     for path, text in corpus_docs.items():
         assert bp.pretokenize(text, name) == bp._core.pretokenize(text, PATTERNS[name], True), path
