@@ -226,6 +226,66 @@ def test_a_fresh_tokenizer_can_start_with_a_batch(tmp_path):
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
 
 
+def test_encode_batch_errors_of_the_iterable_come_in_input_order(cl100k_tok):
+    # Texts are taken ahead of the documents handed back; an item that is not a str, or an error of the iterable,
+    # must still lose to an earlier document's error, as in a loop over encode (found by a reviewer).
+    import itertools
+
+    with pytest.raises(bp.DisallowedSpecialError):
+        cl100k_tok.encode_batch(["<|endoftext|>", "ok", 5], num_threads=2)
+    with pytest.raises(bp.DisallowedSpecialError):
+        cl100k_tok.encode_batch(itertools.chain(["<|endoftext|>"], (1 / 0 for _ in [1])), num_threads=2)
+    with pytest.raises(ZeroDivisionError):
+        cl100k_tok.encode_batch(itertools.chain(["ok"], (1 / 0 for _ in [1])), num_threads=2)
+    with pytest.raises(TypeError, match=r"texts\[2\] is of type int"):
+        cl100k_tok.encode_batch(["ok", "fine", 5], num_threads=2)
+    with pytest.raises(bp.BytepairError, match="at most 1024"):
+        cl100k_tok.encode_batch(["a"], num_threads=10**6)
+
+
+def test_lone_surrogates_are_replaced_whatever_a_str_subclass_does(cl100k_tok):
+    # A str subclass may override .encode; the text is still the str's own (found by a reviewer).
+    sneaky = type("Sneaky", (str,), {"encode": lambda self, *a, **k: b"boom"})
+    want = cl100k_tok.encode("h\ufffd")
+    assert cl100k_tok.encode(sneaky("h\ud800")) == want
+    assert cl100k_tok.encode_batch([sneaky("h\ud800")], num_threads=2) == [want]
+
+
+_BATCH_FROM_A_POOL_THREAD = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from conftest import bp_tokenizer
+import bytepair as bp
+from bytepair._core import Counts
+
+tok = bp_tokenizer("cl100k")
+got = []
+def progress(n):
+    if len(got) < 2:
+        got.append(tok.encode_batch(["hello world"] * 1000))  # on the counting pool's one thread
+counts = Counts(bp.PATTERNS["cl100k"], [], 1, "strict", 1 << 12)
+counts.add_file(sys.argv[2], progress)
+assert got == [[tok.encode("hello world")] * 1000] * 2, len(got)
+print("ok")
+"""
+
+
+def test_encode_batch_from_a_pool_thread(tmp_path):
+    # A batch called on a rayon pool's thread (here a progress callback of a 1-thread counting job) waited for
+    # tasks spawned into its own pool, which only it could run: a hang (found by a reviewer). Run in a child.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    data = tmp_path / "text.txt"
+    data.write_text("some words to count\n" * 5000, encoding="utf-8")
+    script = tmp_path / "pool_thread.py"
+    script.write_text(_BATCH_FROM_A_POOL_THREAD)
+    args = [sys.executable, str(script), str(Path(__file__).parent), str(data)]
+    out = subprocess.run(args, check=False, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
 def test_encode_batch_leaves_the_garbage_collector_as_it_was(cl100k_tok):
     # The batch pauses Python's cyclic GC while it builds its lists; the caller's setting must come back, after a
     # batch that succeeds and after one that raises.

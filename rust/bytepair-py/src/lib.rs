@@ -108,7 +108,9 @@ trait SurrogatePass {
 
 impl SurrogatePass for Bound<'_, PyString> {
     fn encode_utf8_surrogatepass(&self) -> PyResult<Vec<u8>> {
-        let b = self.call_method1("encode", ("utf-8", "surrogatepass"))?;
+        // str.encode itself, not a method a str subclass may override
+        let encode = self.py().get_type::<PyString>().getattr("encode")?;
+        let b = encode.call1((self, "utf-8", "surrogatepass"))?;
         Ok(b.cast::<PyBytes>()?.as_bytes().to_vec())
     }
 }
@@ -213,9 +215,14 @@ fn id_of(tok: &Tokenizer, item: &Bound<'_, PyAny>, pos: Option<usize>) -> PyResu
 /// however long the batch.
 const BATCH_AHEAD_BYTES: usize = 8 << 20;
 
-/// Consecutive small documents go to the pool together, up to about this many bytes (one task each would cost
-/// more in scheduling than in encoding for documents of a few bytes).
+/// At most this many documents are taken ahead of the documents handed back (the byte bound alone would let a
+/// stream of empty texts be taken without end).
+const BATCH_AHEAD_DOCS: usize = 1 << 16;
+
+/// Consecutive small documents go to the pool together, up to about this many bytes or documents (one task each
+/// would cost more in scheduling than in encoding for documents of a few bytes).
 const BATCH_JOB_BYTES: usize = 64 << 10;
+const BATCH_JOB_DOCS: usize = 1 << 10;
 
 fn bytes_of(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -292,9 +299,13 @@ struct InFlight {
 /// overlap encoding. Long documents are also cut by `encode` (`encode_parallel_into`), whose chunks the pool's
 /// other threads take.
 ///
-/// Errors: a `TypeError` naming the first item that is not a str, the first document's error in input order, or
-/// `KeyboardInterrupt` (checked after each document and while waiting); tasks in flight then stop before their
-/// next document, and this function returns once none is running. A panic in a task is resumed here.
+/// Errors, the first in input order, as a loop over the iterable encoding each text would raise them: a
+/// document's error, a `TypeError` naming an item that is not a str, or an error the iterable raises (both raised
+/// only after the documents before them are handed back, or one of them failed); `KeyboardInterrupt` (checked
+/// after each document, every [`BATCH_JOB_DOCS`] documents taken and every 50 ms while waiting). Tasks in flight
+/// then stop before their next document, and this function returns once none is running. A panic in a task is
+/// resumed here. On a rayon pool's thread (a batch from a callback of another parallel job), the tasks run on the
+/// calling thread ([`Stream`]'s `inline`).
 fn stream_batch<'py>(
     py: Python<'py>,
     texts: &Bound<'py, PyAny>,
@@ -318,6 +329,7 @@ fn stream_batch<'py>(
         }),
         done: std::sync::Condvar::new(),
         stop: std::sync::atomic::AtomicBool::new(false),
+        inline: rayon::current_thread_index().is_some(),
         spare: SpareBuffers::new(usize::MAX, usize::MAX),
     };
     let result = match &pool {
@@ -335,6 +347,9 @@ struct Stream<'a> {
     done: std::sync::Condvar,
     /// Set when the batch fails: tasks stop before their next document.
     stop: std::sync::atomic::AtomicBool,
+    /// Tasks run on the calling thread, at once: it is a rayon pool's worker (a batch called from a callback
+    /// of another parallel job), and waiting there for tasks spawned into its own pool could wait forever.
+    inline: bool,
     /// Id buffers handed back, for the next documents: fresh memory for each document's ids costs page faults
     /// (the kernel's page clearing was a tenth of a batch's time). Bounded by the documents in flight.
     spare: SpareBuffers,
@@ -385,28 +400,35 @@ impl<'a> Stream<'a> {
         'a: 'scope,
     {
         self.lock().tasks += 1;
-        scope.spawn_fifo(move |_| {
-            for (k, text) in job.iter().enumerate() {
-                if self.stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    break;
-                }
-                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    let mut ids = self.spare.take();
-                    // SAFETY: `guarded` keeps the text's Held until this document's outcome is recorded
-                    // below, or until no task runs
-                    let text = unsafe { text.get() };
-                    (self.encode)(text, &mut ids).map(|()| ids)
-                }));
-                let mut s = self.lock();
-                let at = first + k - s.first;
-                s.outcomes[at] = Some(outcome);
-                if at == 0 {
-                    self.done.notify_one();
-                }
+        if self.inline {
+            self.work(first, &job);
+        } else {
+            scope.spawn_fifo(move |_| self.work(first, &job));
+        }
+    }
+
+    /// The body of a task: encodes the documents `first..` in `job`, recording each outcome.
+    fn work(&self, first: usize, job: &[TextRef]) {
+        for (k, text) in job.iter().enumerate() {
+            if self.stop.load(std::sync::atomic::Ordering::Relaxed) {
+                break;
             }
-            self.lock().tasks -= 1;
-            self.done.notify_one();
-        });
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let mut ids = self.spare.take();
+                // SAFETY: `guarded` keeps the text's Held until this document's outcome is recorded below, or
+                // until no task runs
+                let text = unsafe { text.get() };
+                (self.encode)(text, &mut ids).map(|()| ids)
+            }));
+            let mut s = self.lock();
+            let at = first + k - s.first;
+            s.outcomes[at] = Some(outcome);
+            if at == 0 {
+                self.done.notify_one();
+            }
+        }
+        self.lock().tasks -= 1;
+        self.done.notify_one();
     }
 
     fn run<'scope, 'py>(
@@ -422,22 +444,33 @@ impl<'a> Stream<'a> {
     {
         let mut items = texts.try_iter()?.enumerate();
         let mut exhausted = false;
+        // an error met while taking texts, raised once the documents before it are handed back (theirs first)
+        let mut pending: Option<PyErr> = None;
         // the bytes of the texts in `held`
         let mut ahead = 0;
         let mut taken = 0;
         loop {
-            // take texts while not too far ahead, a task every BATCH_JOB_BYTES
+            // take texts while not too far ahead, a task every BATCH_JOB_BYTES or BATCH_JOB_DOCS
             let (mut job, mut job_bytes) = (Vec::new(), 0);
-            while !exhausted && ahead < BATCH_AHEAD_BYTES {
+            while !exhausted && ahead < BATCH_AHEAD_BYTES && held.len() < BATCH_AHEAD_DOCS {
                 let Some((i, item)) = items.next() else {
                     exhausted = true;
                     break;
                 };
-                let item = item?;
-                let s = item.cast::<PyString>().map_err(|_| not_str(i, &item))?;
-                let (text, kept) = match text_of(s)? {
-                    Cow::Borrowed(t) => (TextRef::new(t), Held::Str(s.clone().unbind())),
-                    Cow::Owned(t) => (TextRef::new(&t), Held::Owned(t)),
+                let taken_text = item.and_then(|item| {
+                    let s = item.cast::<PyString>().map_err(|_| not_str(i, &item))?;
+                    Ok(match text_of(s)? {
+                        Cow::Borrowed(t) => (TextRef::new(t), Held::Str(s.clone().unbind())),
+                        Cow::Owned(t) => (TextRef::new(&t), Held::Owned(t)),
+                    })
+                });
+                let (text, kept) = match taken_text {
+                    Ok(t) => t,
+                    Err(e) => {
+                        pending = Some(e);
+                        exhausted = true;
+                        break;
+                    }
                 };
                 held.push_back((kept, text.len));
                 ahead += text.len;
@@ -445,16 +478,17 @@ impl<'a> Stream<'a> {
                 job.push(text);
                 self.lock().outcomes.push_back(None);
                 taken += 1;
-                if job_bytes >= BATCH_JOB_BYTES {
+                if job_bytes >= BATCH_JOB_BYTES || job.len() >= BATCH_JOB_DOCS {
                     self.spawn(scope, taken - job.len(), std::mem::take(&mut job));
                     job_bytes = 0;
+                    py.check_signals()?;
                 }
             }
             if !job.is_empty() {
                 self.spawn(scope, taken - job.len(), job);
             }
             if held.is_empty() {
-                return Ok(());
+                return pending.map_or(Ok(()), Err);
             }
             // the next document in order, waited for with the GIL released
             let outcome = loop {
@@ -497,11 +531,20 @@ impl<'a> Stream<'a> {
     }
 }
 
+/// The most threads a pool may have (a typo such as `num_threads=10**6` would otherwise start threads for
+/// minutes).
+const MAX_THREADS: usize = 1024;
+
 /// The rayon pool with `n` threads, made on first use and kept: its threads keep their piece caches warm from one
 /// call to the next, and no call pays for starting threads.
 fn pool_of(n: usize) -> PyResult<std::sync::Arc<rayon::ThreadPool>> {
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
+    if n > MAX_THREADS {
+        return Err(BytepairError::new_err(format!(
+            "num_threads must be at most {MAX_THREADS}, got {n}"
+        )));
+    }
     static POOLS: Mutex<Option<HashMap<usize, Arc<rayon::ThreadPool>>>> = Mutex::new(None);
     let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
     let pools = pools.get_or_insert_with(HashMap::new);
