@@ -449,8 +449,9 @@ class Tokenizer:
         """Encodes many strings in parallel (Rust threads, GIL released); same ids as :meth:`encode` on each.
 
         Args:
-            texts: a sequence of str.
-            num_threads: threads to use (default: all cores).
+            texts: a sequence (or any iterable) of str; taken at most about 8 MB or 65,536 texts ahead of the
+                lists already built, so a generator is not drained at once.
+            num_threads: threads to use, 1 to 1024 (default: all cores).
 
         Returns:
             ``list[list[int]]``, one list per text, in order.
@@ -460,8 +461,11 @@ class Tokenizer:
         as it was on return.
 
         Raises:
+            The first error in input order, as a loop calling :meth:`encode` on each text would:
             TypeError: an item is not a str (the message gives its index).
             DisallowedSpecialError: as :meth:`encode`.
+            BytepairError: ``num_threads`` below 1 or above 1024.
+            KeyboardInterrupt: Ctrl-C (checked between documents).
         """
         _check_texts(texts)
         allowed, disallowed = self._special_args(allowed_special, disallowed_special)
