@@ -211,19 +211,25 @@ print("ok")
 """
 
 
-def test_a_fresh_tokenizer_can_start_with_a_batch(tmp_path):
-    # The first encode builds the pair map (in parallel). When that happened on a pool thread, inside the lazy
-    # initializer, the thread could pick up another document of the batch while it waited for its parallel parts,
-    # and wait for the initializer it was running: a hang. Run in a child, so that a hang fails the test.
+def _child_says_ok(tmp_path, source: str, *args: str, timeout: float) -> None:
+    """Runs ``source`` in a child Python (argv[1]: this tests directory, then ``args``), so that a hang fails the
+    test at ``timeout`` seconds instead of stopping the run; it must exit 0 printing ``ok``."""
     import subprocess
     import sys
     from pathlib import Path
 
-    script = tmp_path / "first_use.py"
-    script.write_text(_FIRST_USE_IS_A_BATCH)
-    args = [sys.executable, str(script), str(Path(__file__).parent)]
-    out = subprocess.run(args, check=False, capture_output=True, text=True, timeout=300)
+    script = tmp_path / "child.py"
+    script.write_text(source)
+    argv = [sys.executable, str(script), str(Path(__file__).parent), *args]
+    out = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=timeout)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+def test_a_fresh_tokenizer_can_start_with_a_batch(tmp_path):
+    # The first encode builds the pair map (in parallel). When that happened on a pool thread, inside the lazy
+    # initializer, the thread could pick up another document of the batch while it waited for its parallel parts,
+    # and wait for the initializer it was running: a hang.
+    _child_says_ok(tmp_path, _FIRST_USE_IS_A_BATCH, timeout=300)
 
 
 def test_encode_batch_errors_of_the_iterable_come_in_input_order(cl100k_tok):
@@ -239,8 +245,10 @@ def test_encode_batch_errors_of_the_iterable_come_in_input_order(cl100k_tok):
         cl100k_tok.encode_batch(itertools.chain(["ok"], (1 / 0 for _ in [1])), num_threads=2)
     with pytest.raises(TypeError, match=r"texts\[2\] is of type int"):
         cl100k_tok.encode_batch(["ok", "fine", 5], num_threads=2)
-    with pytest.raises(bp.BytepairError, match="at most 1024"):
+    with pytest.raises(bp.BytepairError, match="at most 1024, got 1000000"):
         cl100k_tok.encode_batch(["a"], num_threads=10**6)
+    with pytest.raises(bp.BytepairError, match="at most 1024, got 1000000"):
+        bp.count_pretokens(["a b"], num_threads=10**6)  # the counting pools share the bound
 
 
 def test_lone_surrogates_are_replaced_whatever_a_str_subclass_does(cl100k_tok):
@@ -272,18 +280,10 @@ print("ok")
 
 def test_encode_batch_from_a_pool_thread(tmp_path):
     # A batch called on a rayon pool's thread (here a progress callback of a 1-thread counting job) waited for
-    # tasks spawned into its own pool, which only it could run: a hang (found by a reviewer). Run in a child.
-    import subprocess
-    import sys
-    from pathlib import Path
-
+    # tasks spawned into its own pool, which only it could run: a hang (found by a reviewer).
     data = tmp_path / "text.txt"
     data.write_text("some words to count\n" * 5000, encoding="utf-8")
-    script = tmp_path / "pool_thread.py"
-    script.write_text(_BATCH_FROM_A_POOL_THREAD)
-    args = [sys.executable, str(script), str(Path(__file__).parent), str(data)]
-    out = subprocess.run(args, check=False, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+    _child_says_ok(tmp_path, _BATCH_FROM_A_POOL_THREAD, str(data), timeout=120)
 
 
 def test_encode_batch_leaves_the_garbage_collector_as_it_was(cl100k_tok):

@@ -685,27 +685,24 @@ mod tests {
     }
 
     #[test]
-    fn encode_parallel_equals_encode() {
+    fn encode_parallel_equals_encode() -> Result<()> {
         let text = long_text();
         for pattern in ["gpt2", "cl100k", "o200k"] {
             let tok = toy(pattern);
             assert!(tok.pretokenizer().chunks(&text, PARALLEL_CHUNK).len() > 2);
             for allowed in [Allowed::None, Allowed::All] {
-                let want = tok.encode(&text, allowed, Allowed::None).unwrap();
-                let got = tok.encode_parallel(&text, allowed, Allowed::None).unwrap();
+                let want = tok.encode(&text, allowed, Allowed::None)?;
+                let got = tok.encode_parallel(&text, allowed, Allowed::None)?;
                 assert_eq!(got, want, "{pattern}");
-                let batch = tok
-                    .encode_batch(&[text.clone(), "x".into()], allowed, Allowed::None)
-                    .unwrap();
+                let batch =
+                    tok.encode_batch(&[text.clone(), "x".into()], allowed, Allowed::None)?;
                 assert_eq!(batch[0], want);
                 // the _into forms append (twice, so the second pass takes the chunk buffers the first gave back)
                 for _ in 0..2 {
                     let mut out = vec![7, 8];
-                    tok.encode_parallel_into(&text, allowed, Allowed::None, &mut out)
-                        .unwrap();
-                    tok.encode_into("x y", allowed, Allowed::None, &mut out)
-                        .unwrap();
-                    let x = tok.encode("x y", allowed, Allowed::None).unwrap();
+                    tok.encode_parallel_into(&text, allowed, Allowed::None, &mut out)?;
+                    tok.encode_into("x y", allowed, Allowed::None, &mut out)?;
+                    let x = tok.encode("x y", allowed, Allowed::None)?;
                     assert_eq!(out, [&[7, 8][..], &want, &x].concat());
                 }
             }
@@ -714,6 +711,7 @@ mod tests {
                 Err(Error::DisallowedSpecial { .. })
             ));
         }
+        Ok(())
     }
 
     #[test]

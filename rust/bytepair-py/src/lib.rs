@@ -230,11 +230,10 @@ fn bytes_of(b: &[u8]) -> String {
 
 /// Runs `f` on a rayon pool with `num_threads` threads (the global pool when `None`).
 fn with_threads<T: Send>(num_threads: Option<usize>, f: impl FnOnce() -> T + Send) -> PyResult<T> {
-    match num_threads {
-        None => Ok(f()),
-        Some(0) => Err(BytepairError::new_err("num_threads must be at least 1")),
-        Some(n) => Ok(pool_of(n)?.install(f)),
-    }
+    Ok(match shared_pool(num_threads)? {
+        None => f(),
+        Some(p) => p.install(f),
+    })
 }
 
 /// What a pool task reports for one document: its ids or error, or the panic that stopped it.
@@ -314,11 +313,7 @@ fn stream_batch<'py>(
     encode: impl Fn(&str, &mut Vec<u32>) -> bytepair_core::Result<()> + Sync,
     mut consume: impl FnMut(Python<'py>, &mut Vec<u32>) -> PyResult<()>,
 ) -> PyResult<()> {
-    let pool = match num_threads {
-        None => None,
-        Some(0) => return Err(BytepairError::new_err("num_threads must be at least 1")),
-        Some(n) => Some(pool_of(n)?),
-    };
+    let pool = shared_pool(num_threads)?;
     prepare();
     let stream = Stream {
         encode: &encode,
@@ -390,7 +385,8 @@ impl<'a> Stream<'a> {
         result
     }
 
-    /// Encodes the documents `first..` in `job` on the pool, recording each outcome.
+    /// Makes room for the outcomes of the documents `first..` in `job` and encodes them on the pool (at once, on
+    /// this thread, when `inline`).
     fn spawn<'scope>(
         &'scope self,
         scope: &rayon::ScopeFifo<'scope>,
@@ -399,7 +395,12 @@ impl<'a> Stream<'a> {
     ) where
         'a: 'scope,
     {
-        self.lock().tasks += 1;
+        {
+            let mut s = self.lock();
+            s.tasks += 1;
+            s.outcomes
+                .extend(std::iter::repeat_with(|| None).take(job.len()));
+        }
         if self.inline {
             self.work(first, &job);
         } else {
@@ -476,7 +477,6 @@ impl<'a> Stream<'a> {
                 ahead += text.len;
                 job_bytes += text.len;
                 job.push(text);
-                self.lock().outcomes.push_back(None);
                 taken += 1;
                 if job_bytes >= BATCH_JOB_BYTES || job.len() >= BATCH_JOB_DOCS {
                     self.spawn(scope, taken - job.len(), std::mem::take(&mut job));
@@ -535,16 +535,27 @@ impl<'a> Stream<'a> {
 /// minutes).
 const MAX_THREADS: usize = 1024;
 
+/// `num_threads` as given, when it is `None` (the global pool) or 1 to [`MAX_THREADS`].
+fn thread_count(num_threads: Option<usize>) -> PyResult<Option<usize>> {
+    match num_threads {
+        Some(0) => Err(BytepairError::new_err("num_threads must be at least 1")),
+        Some(n) if n > MAX_THREADS => Err(BytepairError::new_err(format!(
+            "num_threads must be at most {MAX_THREADS}, got {n}"
+        ))),
+        n => Ok(n),
+    }
+}
+
+/// The kept pool of [`pool_of`] for `num_threads`, or `None` for the global pool.
+fn shared_pool(num_threads: Option<usize>) -> PyResult<Option<std::sync::Arc<rayon::ThreadPool>>> {
+    thread_count(num_threads)?.map(pool_of).transpose()
+}
+
 /// The rayon pool with `n` threads, made on first use and kept: its threads keep their piece caches warm from one
 /// call to the next, and no call pays for starting threads.
 fn pool_of(n: usize) -> PyResult<std::sync::Arc<rayon::ThreadPool>> {
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
-    if n > MAX_THREADS {
-        return Err(BytepairError::new_err(format!(
-            "num_threads must be at most {MAX_THREADS}, got {n}"
-        )));
-    }
     static POOLS: Mutex<Option<HashMap<usize, Arc<rayon::ThreadPool>>>> = Mutex::new(None);
     let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
     let pools = pools.get_or_insert_with(HashMap::new);
@@ -1055,9 +1066,8 @@ type Pool = Option<Arc<rayon::ThreadPool>>;
 
 /// A rayon pool of `n` threads, or `None` for the global pool.
 fn make_pool(num_threads: Option<usize>) -> PyResult<Pool> {
-    match num_threads {
+    match thread_count(num_threads)? {
         None => Ok(None),
-        Some(0) => Err(BytepairError::new_err("num_threads must be at least 1")),
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build()
