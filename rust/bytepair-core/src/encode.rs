@@ -1290,6 +1290,16 @@ impl PieceCache {
     #[inline(always)]
     pub fn encode(&mut self, ranks: &RankMap, piece: &str, out: &mut Vec<u32>) {
         let bytes = piece.as_bytes();
+        // Text of the scripts written without spaces is mostly pieces never seen before (a run of Chinese is one
+        // piece up to the next punctuation mark): those go straight to their cuts, whose segments recur; looking
+        // the whole piece up would be a cache miss, and storing it would evict a segment. Pieces that open with
+        // punctuation or symbols (U+2000..U+2FFF, as “quoted” words) do recur, and keep the cached path.
+        if bytes.len() >= CUT_MIN
+            && (opens_wide(bytes[0]) || opens_wide(bytes[1]))
+            && self.encode_cut(ranks, bytes, out)
+        {
+            return;
+        }
         match pack(bytes) {
             Some(key) => self.through(key, out, |cache, out| cache.uncached(ranks, bytes, out)),
             None if bytes.len() <= LONG_MAX => {
@@ -1302,9 +1312,7 @@ impl PieceCache {
     /// A piece the cache does not hold: cut first when it is long enough and has wide chars.
     #[inline(always)]
     fn uncached(&mut self, ranks: &RankMap, piece: &[u8], out: &mut Vec<u32>) {
-        if piece.len() >= CUT_MIN && wide_chars(piece) {
-            self.encode_cut(ranks, piece, out)
-        } else {
+        if !(piece.len() >= CUT_MIN && wide_chars(piece) && self.encode_cut(ranks, piece, out)) {
             encode_piece(ranks, piece, out)
         }
     }
@@ -1353,13 +1361,11 @@ impl PieceCache {
         }
     }
 
-    /// A piece of valid UTF-8 that is not a token whole: cut at the char boundaries no token crosses, each
-    /// segment's merges through the cache (under keys of their own: no whole-segment lookup).
-    fn encode_cut(&mut self, ranks: &RankMap, piece: &[u8], out: &mut Vec<u32>) {
-        if let Some(r) = ranks.get(piece) {
-            out.push(r);
-            return;
-        }
+    /// A piece of valid UTF-8 cut at the char boundaries no token crosses, each segment's merges through the
+    /// cache (under keys of their own: no whole-segment lookup). False, with nothing written, when there is no
+    /// cut: the piece is then encoded whole by the caller (it may be a token; a piece with a cut is not, since
+    /// every boundary inside a token is marked in [`CutTable`]).
+    fn encode_cut(&mut self, ranks: &RankMap, piece: &[u8], out: &mut Vec<u32>) -> bool {
         let cuts = ranks.cuts();
         let n = piece.len();
         let mut seg = 0;
@@ -1377,12 +1383,10 @@ impl PieceCache {
             (x_start, x_len, x) = (j, y_len, y);
         }
         if seg == 0 {
-            // no cut: the one segment is the whole piece, which the caller caches when it can (a segment entry
-            // for the same bytes would be a second copy)
-            encode_merges(ranks, piece, out)
-        } else {
-            self.encode_segment(ranks, &piece[seg..], out)
+            return false;
         }
+        self.encode_segment(ranks, &piece[seg..], out);
+        true
     }
 
     #[inline(always)]
@@ -1402,6 +1406,12 @@ impl PieceCache {
 #[inline(always)]
 fn wide_chars(b: &[u8]) -> bool {
     b.iter().any(|&x| x >= 0xE0)
+}
+
+/// Whether byte `b` opens a char of three or four bytes other than U+2000..U+2FFF (punctuation, symbols).
+#[inline(always)]
+fn opens_wide(b: u8) -> bool {
+    b >= 0xE0 && b != 0xE2
 }
 
 /// Cached pieces at least this long are cut on a miss when they have wide chars (shorter ones gain nothing).
@@ -1605,11 +1615,22 @@ mod tests {
             }
             let ranks = RankMap::new(&r);
             let mut cache = PieceCache::new();
-            for _ in 0..40 {
-                let chars = 1 + rnd(30) as usize;
-                let piece: String = (0..chars)
-                    .map(|_| alphabet[rnd(alphabet.len() as u64) as usize])
-                    .collect();
+            // random pieces, and every token that is text (a piece that is a token whole is looked up only when
+            // it has no cut)
+            let mut pieces: Vec<String> = (0..40)
+                .map(|_| {
+                    let chars = 1 + rnd(30) as usize;
+                    (0..chars)
+                        .map(|_| alphabet[rnd(alphabet.len() as u64) as usize])
+                        .collect()
+                })
+                .collect();
+            pieces.extend(
+                r.keys()
+                    .filter_map(|k| std::str::from_utf8(k).ok())
+                    .map(str::to_string),
+            );
+            for piece in pieces {
                 let want = match ranks.get(piece.as_bytes()) {
                     Some(t) => vec![t],
                     None => naive(&ranks, piece.as_bytes()),
