@@ -20,6 +20,8 @@ Measurements, per vocabulary and corpus (each corpus file is a document; the cod
 
 - ids: every library's ids for every document are compared with tiktoken's before any time counts; the number of
   documents that differ (or raise) is reported.
+- the timed passes take turns: pass k of every library before pass k + 1 of any (single, then batch), so that a slow
+  spell of the shared machine falls on all libraries rather than on whichever was running.
 - single-thread MB/s: documents encoded one by one (``encode``), best of ``--runs`` passes, with the process pinned
   to one CPU (``os.sched_setaffinity``): tokie's ``encode`` spawns one thread per available CPU for texts of 10 kB
   or more, so without the pin its "single" call uses every core.
@@ -382,7 +384,22 @@ def safe(fn: Callable[[], Any]) -> tuple[Any, str]:
         return None, f"{type(e).__name__}: {str(e)[:120]}"
 
 
-def measure(built: Built, docs: list[tuple[str, str]], ref: list[list[int]], runs: int) -> Result:
+@dataclass
+class Prepared:
+    """One library's checked documents for one corpus: what its timed runs encode."""
+
+    built: Built
+    res: Result
+    timed: list[str]  # documents its single ``encode`` handled (the timing set)
+    timed_bytes: int
+    btexts: list[str] | None  # documents for its batch timing (None: no batch API, or it raised)
+    batch_bytes: int = 0
+    best_single: float = float("inf")
+    best_batch: float = float("inf")
+
+
+def prepare(built: Built, docs: list[tuple[str, str]], ref: list[list[int]]) -> Prepared:
+    """Checks one library's ids against tiktoken's (single, then batch) before anything is timed."""
     res = Result()
     names = [n for n, _ in docs]
     texts = [t for _, t in docs]
@@ -403,20 +420,7 @@ def measure(built: Built, docs: list[tuple[str, str]], ref: list[list[int]], run
                 res.diff_single += 1
                 res.differ.append(names[i])
     timed = [texts[i] for i in ok]
-    n_bytes = sum(len(t.encode("utf-8")) for t in timed)
-    best = float("inf")
-    for _ in range(runs):
-        if built.before_run:
-            built.before_run()
-        gc.collect()
-        c0, w0 = time.process_time(), time.perf_counter()
-        for t in timed:
-            encode(t)
-        wall = time.perf_counter() - w0
-        if wall < best:
-            best, res.cpu_ratio = wall, (time.process_time() - c0) / wall
-    res.single = mb(n_bytes, best) if timed else None
-    # batch on 2 CPUs
+    prep = Prepared(built, res, timed, sum(len(t.encode("utf-8")) for t in timed), None)
     pin_batch()
     if built.batch is not None:
         batch = built.batch
@@ -435,19 +439,60 @@ def measure(built: Built, docs: list[tuple[str, str]], ref: list[list[int]], run
             res.batch_note = f"raised: {err}"
         else:
             res.diff_batch = failed + sum(a != b for a, b in zip(out, bref)) + abs(len(out) - len(bref))
-            del out
-            nb = sum(len(t.encode("utf-8")) for t in btexts)
-            best = float("inf")
-            for _ in range(runs):
-                if built.before_run:
-                    built.before_run()
-                gc.collect()
-                w0 = time.perf_counter()
-                batch(btexts)
-                best = min(best, time.perf_counter() - w0)
-            res.batch = mb(nb, best)
+            prep.btexts, prep.batch_bytes = btexts, sum(len(t.encode("utf-8")) for t in btexts)
+        del out
     pin_one()
-    return res
+    return prep
+
+
+def time_single(p: Prepared) -> None:
+    """One timed single-thread pass over the documents (on one CPU); keeps the best."""
+    if p.built.before_run:
+        p.built.before_run()
+    encode = p.built.encode
+    assert encode is not None
+    gc.collect()
+    c0, w0 = time.process_time(), time.perf_counter()
+    for t in p.timed:
+        encode(t)
+    wall = time.perf_counter() - w0
+    if wall < p.best_single:
+        p.best_single, p.res.cpu_ratio = wall, (time.process_time() - c0) / wall
+
+
+def time_batch(p: Prepared) -> None:
+    """One timed batch call on the whole corpus (on 2 CPUs); keeps the best."""
+    if p.built.batch is None or p.btexts is None:
+        return
+    if p.built.before_run:
+        p.built.before_run()
+    gc.collect()
+    w0 = time.perf_counter()
+    p.built.batch(p.btexts)
+    p.best_batch = min(p.best_batch, time.perf_counter() - w0)
+
+
+def measure(built: dict[str, Built], docs: list[tuple[str, str]], ref: list[list[int]], runs: int
+            ) -> dict[str, Result]:
+    """Every library's ids checked, then the timed runs taken in turns: run k of every library before run k + 1
+    of any, so that a slow spell of a shared machine falls on all of them rather than on whichever ran then."""
+    preps = {lib: prepare(b, docs, ref) for lib, b in built.items()}
+    pin_one()
+    for _ in range(runs):
+        for p in preps.values():
+            if p.timed:
+                time_single(p)
+    pin_batch()
+    for _ in range(runs):
+        for p in preps.values():
+            time_batch(p)
+    pin_one()
+    out = {}
+    for lib, p in preps.items():
+        p.res.single = mb(p.timed_bytes, p.best_single) if p.timed else None
+        p.res.batch = mb(p.batch_bytes, p.best_batch) if p.btexts is not None else None
+        out[lib] = p.res
+    return out
 
 
 # ------------------------------------------------------------------------------------------------ worst cases
@@ -609,7 +654,8 @@ def write_report(out: Path, data: dict[str, Any]) -> None:
         "- versions: " + ", ".join(f"{k} {v}" for k, v in data["versions"].items()),
         f"- command: `{data['command']}`",
         (
-            f"- runs: best of {data['runs']}; single-thread = documents one by one, process pinned to one CPU; "
+            f"- runs: best of {data['runs']}, the libraries taking turns (pass k of each before pass k + 1 of any); "
+            "single-thread = documents one by one, process pinned to one CPU; "
             f"batch = each library's batch API on {BATCH_THREADS} threads (the APIs are listed below)"
         ),
         (
@@ -842,10 +888,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "bytes": sum(len(t.encode("utf-8")) for _, t in docs),
                     "libs": {},
                 }
-                for lib in libs:
-                    if built[lib].error:
-                        continue
-                    r = measure(built[lib], docs, ref, runs)
+                results = measure({lib: built[lib] for lib in libs if not built[lib].error}, docs, ref, runs)
+                for lib, r in results.items():
                     cres["libs"][lib] = r.__dict__
                     if r.cpu_ratio is not None:
                         cpu_ratios.setdefault(lib, []).append(r.cpu_ratio)
