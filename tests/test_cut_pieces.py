@@ -8,7 +8,9 @@ reachable by their own merges), and sometimes ranks past the pair map's 21 bits 
 from __future__ import annotations
 
 import bytepair as bp
+import pytest
 import tiktoken
+from conftest import bp_tokenizer, oracle
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference import encode_piece
@@ -40,6 +42,8 @@ def vocab_and_texts(draw: st.DrawFn) -> tuple[dict[bytes, int], list[str]]:
     texts = draw(
         st.lists(st.lists(st.sampled_from(alphabet), min_size=1, max_size=80).map("".join), min_size=1, max_size=12)
     )
+    # and every token that is text: a piece that is a token whole (looked up whole only when it has no cut)
+    texts += [t.decode() for t in toks if t.decode(errors="replace") == t.decode(errors="ignore")]
     return ranks, texts
 
 
@@ -55,3 +59,24 @@ def test_cut_pieces_equal_reference_bpe(case):
     assert tok.encode_ordinary_batch(texts, num_threads=2) == want
     bp.clear_piece_caches()
     assert [tok.count_tokens(t) for t in texts] == [len(w) for w in want]
+
+
+@pytest.mark.parametrize("key", ["cl100k", "o200k"])
+def test_real_tokens_of_wide_chars_equal_tiktoken(key):
+    """Every token of the real vocabulary that is text of at least 7 bytes with a char of three or four bytes (the
+    pieces that go straight to their cuts), alone, doubled, and after a space, equals tiktoken."""
+    enc, tok = oracle(key), bp_tokenizer(key)
+    texts = []
+    for t in enc.token_byte_values():
+        try:
+            s = t.decode()
+        except UnicodeDecodeError:
+            continue
+        if len(t) >= 7 and any(len(c.encode()) >= 3 for c in s):
+            texts += [s, s + s, " " + s]
+    assert len(texts) > 500  # the test is about these tokens (cl100k has 183, o200k 17,186): make sure they are there
+    bp.clear_piece_caches()
+    want = enc.encode_ordinary_batch(texts)
+    assert [tok.encode_ordinary(t) for t in texts] == want
+    assert [tok.encode_ordinary(t) for t in texts] == want  # cached
+    assert tok.encode_ordinary_batch(texts, num_threads=2) == want
