@@ -40,9 +40,19 @@ def with_lone_surrogates(surrogates: st.SearchStrategy[str]) -> st.SearchStrateg
 
 lone_surrogate_text = st.one_of(with_lone_surrogates(HIGH_SURROGATES), with_lone_surrogates(LOW_SURROGATES))
 
+# Surrogates of both kinds, often next to each other: high-low neighbours are pairs (one char of four bytes once
+# repaired), the others lone.
+surrogate_text = st.lists(
+    st.one_of(st.sampled_from(TRICKY_PIECES), st.characters(), HIGH_SURROGATES, LOW_SURROGATES,
+              st.tuples(HIGH_SURROGATES, LOW_SURROGATES).map("".join)),
+    max_size=30,
+).map("".join)
+
 
 def replace_surrogates(s: str) -> str:
-    return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in s)
+    """tiktoken's repair of a str that is not valid Unicode text: a surrogate pair becomes its char, every other
+    surrogate U+FFFD (``tiktoken.Encoding.encode``, through UTF-16)."""
+    return s.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 # Tricky text with whole special tokens (cl100k's and o200k's) mixed in.
 SPECIAL_PIECES = ["<|endoftext|>", "<|endofprompt|>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>"]

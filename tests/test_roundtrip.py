@@ -8,7 +8,7 @@ import pickle
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import any_text, lone_surrogate_text, replace_surrogates, text_with_specials
+from strategies import any_text, lone_surrogate_text, replace_surrogates, surrogate_text, text_with_specials
 
 
 @given(text=st.text())
@@ -124,7 +124,8 @@ def test_pickle_and_save_load(enc_tok, tmp_path):
 
 @pytest.mark.parametrize(
     "text",
-    ["\ud800", "a\udfffb", "\ud800\ud800", "\udc00\ud800", "x \ud83d!", "\ud83d\U0001f600"],  # noqa: PT014 (ruff misreads surrogates)
+    ["\ud800", "a\udfffb", "\ud800\ud800", "\udc00\ud800", "x \ud83d!", "\ud83d\U0001f600",  # noqa: PT014 (ruff misreads surrogates)
+     "\ud83d\ude00", "\ud800\ud800\udc00", "\ud83d\ude00\ude00", " \udbff\udfff!"],  # noqa: PT014 (pairs)
 )
 def test_lone_surrogates_fixed(enc_tok, text):
     enc, tok = enc_tok
@@ -148,3 +149,17 @@ def test_lone_surrogates_encode_as_replacement_character(enc_tok, text):
     assert tok.encode(text, allowed_special="all") == enc.encode(clean, allowed_special="all")
     assert tok.encode_batch([text], allowed_special="all") == [enc.encode(clean, allowed_special="all")]
     assert tok.encode_ordinary_batch([text, clean]) == [expected, expected]
+
+
+@given(text=surrogate_text)
+def test_surrogate_pairs_join_as_in_tiktoken(enc_tok, text):
+    """A high surrogate followed by a low one is one char (tiktoken repairs a str through UTF-16); the oracle is
+    tiktoken on the raw str itself."""
+    enc, tok = enc_tok
+    expected = enc.encode_ordinary(text)
+    assert enc.encode_ordinary(replace_surrogates(text)) == expected  # the rule the helper states
+    assert tok.encode_ordinary(text) == expected
+    assert tok.encode(text, allowed_special="all") == enc.encode(text, allowed_special="all")
+    assert tok.encode_ordinary_batch([text, text], num_threads=2) == [expected, expected]
+    assert tok.count_tokens(text) == len(expected)
+    assert tok.encode_to_numpy(text).tolist() == enc.encode(text)

@@ -407,7 +407,8 @@ class Tokenizer:
 
         Special-token text in ``text`` raises :class:`DisallowedSpecialError` unless it is allowed;
         ``allowed_special="all"`` (or a set) turns occurrences into their ids, leftmost-longest;
-        ``disallowed_special=()`` encodes the others as plain text. Lone surrogates encode as U+FFFD.
+        ``disallowed_special=()`` encodes the others as plain text. Lone surrogates encode as U+FFFD, and a surrogate
+        pair as the char it encodes (as tiktoken, which repairs such a str through UTF-16).
 
         Args:
             text: the string.

@@ -115,17 +115,39 @@ impl SurrogatePass for Bound<'_, PyString> {
     }
 }
 
-/// Replaces each UTF-8-encoded surrogate (ED A0..BF xx) with U+FFFD; the rest is valid UTF-8.
+/// The text of a str's UTF-8 bytes with surrogates (`surrogatepass`: ED A0..BF xx), repaired as tiktoken repairs
+/// such a str (`text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")`): a high surrogate followed
+/// by a low one is the char of four bytes they encode; every other surrogate becomes U+FFFD.
 fn replace_surrogates(b: &[u8]) -> String {
+    // the surrogate (a code unit in D800..DFFF) encoded at b[i..i + 3], if there is one
+    let unit = |i: usize| -> Option<u32> {
+        (b.get(i) == Some(&0xED) && i + 2 < b.len() && (0xA0..=0xBF).contains(&b[i + 1]))
+            .then(|| 0xD000 | ((b[i + 1] as u32 & 0x3F) << 6) | (b[i + 2] as u32 & 0x3F))
+    };
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == 0xED && i + 2 < b.len() && (0xA0..=0xBF).contains(&b[i + 1]) {
-            out.extend_from_slice("\u{FFFD}".as_bytes());
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
+        match unit(i) {
+            Some(hi @ 0xD800..=0xDBFF) => match unit(i + 3) {
+                Some(lo @ 0xDC00..=0xDFFF) => {
+                    let cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                    let c = char::from_u32(cp).unwrap_or('\u{FFFD}');
+                    out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                    i += 6;
+                }
+                _ => {
+                    out.extend_from_slice("\u{FFFD}".as_bytes());
+                    i += 3;
+                }
+            },
+            Some(_) => {
+                out.extend_from_slice("\u{FFFD}".as_bytes());
+                i += 3;
+            }
+            None => {
+                out.push(b[i]);
+                i += 1;
+            }
         }
     }
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
