@@ -1294,25 +1294,31 @@ impl PieceCache {
         // piece up to the next punctuation mark): those go straight to their cuts, whose segments recur; looking
         // the whole piece up would be a cache miss, and storing it would evict a segment. Pieces that open with
         // punctuation or symbols (U+2000..U+2FFF, as “quoted” words) do recur, and keep the cached path.
-        if bytes.len() >= CUT_MIN
-            && (opens_wide(bytes[0]) || opens_wide(bytes[1]))
-            && self.encode_cut(ranks, bytes, out)
-        {
+        let direct = bytes.len() >= CUT_MIN && (opens_wide(bytes[0]) || opens_wide(bytes[1]));
+        if direct && self.encode_cut(ranks, bytes, out) {
             return;
         }
+        // (a piece that had no cut there is not scanned for cuts again on a miss)
+        let cut = !direct;
         match pack(bytes) {
-            Some(key) => self.through(key, out, |cache, out| cache.uncached(ranks, bytes, out)),
-            None if bytes.len() <= LONG_MAX => {
-                self.through_long(bytes, out, |cache, out| cache.uncached(ranks, bytes, out))
-            }
-            None => self.uncached(ranks, bytes, out),
+            Some(key) => self.through(key, out, |cache, out| {
+                cache.uncached(ranks, bytes, out, cut)
+            }),
+            None if bytes.len() <= LONG_MAX => self.through_long(bytes, out, |cache, out| {
+                cache.uncached(ranks, bytes, out, cut)
+            }),
+            None => self.uncached(ranks, bytes, out, cut),
         }
     }
 
-    /// A piece the cache does not hold: cut first when it is long enough and has wide chars.
+    /// A piece the cache does not hold: cut first when `cut`, it is long enough and it has wide chars.
     #[inline(always)]
-    fn uncached(&mut self, ranks: &RankMap, piece: &[u8], out: &mut Vec<u32>) {
-        if !(piece.len() >= CUT_MIN && wide_chars(piece) && self.encode_cut(ranks, piece, out)) {
+    fn uncached(&mut self, ranks: &RankMap, piece: &[u8], out: &mut Vec<u32>, cut: bool) {
+        if !(cut
+            && piece.len() >= CUT_MIN
+            && wide_chars(piece)
+            && self.encode_cut(ranks, piece, out))
+        {
             encode_piece(ranks, piece, out)
         }
     }
