@@ -91,66 +91,25 @@ fn to_py(e: Error) -> PyErr {
     }
 }
 
-/// Text of a Python str; lone surrogates (which UTF-8 cannot hold) become U+FFFD each (DESIGN §3.6).
+/// Text of a Python str. A str that is not valid Unicode text (it holds surrogates, which UTF-8 cannot) is
+/// repaired as tiktoken repairs it, `text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")`: a high
+/// surrogate followed by a low one is the char they encode, every other surrogate U+FFFD (DESIGN §3.6).
 fn text_of<'a>(s: &'a Bound<'_, PyString>) -> PyResult<Cow<'a, str>> {
     match s.to_str() {
         Ok(t) => Ok(Cow::Borrowed(t)),
         Err(_) => {
-            let bytes = s.encode_utf8_surrogatepass()?;
-            Ok(Cow::Owned(replace_surrogates(&bytes)))
+            // str.encode itself, not a method a str subclass may override
+            let encode = s.py().get_type::<PyString>().getattr("encode")?;
+            let b = encode.call1((s, "utf-16-le", "surrogatepass"))?;
+            let units: Vec<u16> = b
+                .cast::<PyBytes>()?
+                .as_bytes()
+                .chunks_exact(2)
+                .map(|u| u16::from_le_bytes([u[0], u[1]]))
+                .collect();
+            Ok(Cow::Owned(String::from_utf16_lossy(&units)))
         }
     }
-}
-
-trait SurrogatePass {
-    fn encode_utf8_surrogatepass(&self) -> PyResult<Vec<u8>>;
-}
-
-impl SurrogatePass for Bound<'_, PyString> {
-    fn encode_utf8_surrogatepass(&self) -> PyResult<Vec<u8>> {
-        // str.encode itself, not a method a str subclass may override
-        let encode = self.py().get_type::<PyString>().getattr("encode")?;
-        let b = encode.call1((self, "utf-8", "surrogatepass"))?;
-        Ok(b.cast::<PyBytes>()?.as_bytes().to_vec())
-    }
-}
-
-/// The text of a str's UTF-8 bytes with surrogates (`surrogatepass`: ED A0..BF xx), repaired as tiktoken repairs
-/// such a str (`text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")`): a high surrogate followed
-/// by a low one is the char of four bytes they encode; every other surrogate becomes U+FFFD.
-fn replace_surrogates(b: &[u8]) -> String {
-    // the surrogate (a code unit in D800..DFFF) encoded at b[i..i + 3], if there is one
-    let unit = |i: usize| -> Option<u32> {
-        (b.get(i) == Some(&0xED) && i + 2 < b.len() && (0xA0..=0xBF).contains(&b[i + 1]))
-            .then(|| 0xD000 | ((b[i + 1] as u32 & 0x3F) << 6) | (b[i + 2] as u32 & 0x3F))
-    };
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match unit(i) {
-            Some(hi @ 0xD800..=0xDBFF) => match unit(i + 3) {
-                Some(lo @ 0xDC00..=0xDFFF) => {
-                    let cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
-                    let c = char::from_u32(cp).unwrap_or('\u{FFFD}');
-                    out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
-                    i += 6;
-                }
-                _ => {
-                    out.extend_from_slice("\u{FFFD}".as_bytes());
-                    i += 3;
-                }
-            },
-            Some(_) => {
-                out.extend_from_slice("\u{FFFD}".as_bytes());
-                i += 3;
-            }
-            None => {
-                out.push(b[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 fn texts_of(list: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
