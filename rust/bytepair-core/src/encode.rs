@@ -456,10 +456,9 @@ pub(crate) fn pack(b: &[u8]) -> Option<u128> {
     let len = (n as u128) << 120;
     if n >= 8 {
         let lo = u64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8])) as u128;
-        let mut hi: u64 = 0;
-        for (i, &x) in b[8..].iter().enumerate() {
-            hi |= (x as u64) << (8 * i);
-        }
+        // bytes 8..n are the last n - 8 of the eight bytes that end the piece (none when n = 8)
+        let end = u64::from_le_bytes(b[n - 8..].try_into().unwrap_or([0; 8]));
+        let hi = (end >> (8 * (15 - n))) >> 8;
         Some(lo | ((hi as u128) << 64) | len)
     } else if n >= 4 {
         let a = u32::from_le_bytes(b[..4].try_into().unwrap_or([0; 4])) as u64;
@@ -467,12 +466,13 @@ pub(crate) fn pack(b: &[u8]) -> Option<u128> {
         // overlapping loads: bytes 0..4 and n-4..n
         let v = a | (c << (8 * (n - 4)));
         Some(v as u128 | len)
-    } else {
-        let mut v: u64 = 0;
-        for (i, &x) in b.iter().enumerate() {
-            v |= (x as u64) << (8 * i);
-        }
+    } else if n > 0 {
+        // one to three bytes: the first, middle and last byte (the same byte when n = 1)
+        let v =
+            b[0] as u64 | (b[n / 2] as u64) << (8 * (n / 2)) | (b[n - 1] as u64) << (8 * (n - 1));
         Some(v as u128 | len)
+    } else {
+        Some(0)
     }
 }
 
@@ -1549,6 +1549,24 @@ mod tests {
                 }
                 merge_buckets(&ranks, pairs, &piece, &mut b);
                 assert_eq!(b, want, "heap {}", String::from_utf8_lossy(&piece));
+            }
+        }
+    }
+
+    /// `pack` (overlapping loads, no loop) gives the bytes in little-endian order and the length in the top
+    /// byte, for every length and all byte values; nothing above 15 bytes.
+    #[test]
+    fn pack_equals_byte_loop() {
+        let mut next = xorshift(11);
+        for n in 0..=17usize {
+            for _ in 0..2000 {
+                let b: Vec<u8> = (0..n).map(|_| next(256) as u8).collect();
+                let want = (n <= 15).then(|| {
+                    b.iter()
+                        .enumerate()
+                        .fold((n as u128) << 120, |k, (i, &x)| k | (x as u128) << (8 * i))
+                });
+                assert_eq!(pack(&b), want, "{b:?}");
             }
         }
     }
