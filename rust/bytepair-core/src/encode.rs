@@ -1539,10 +1539,16 @@ mod tests {
             }
             let ranks = RankMap::new(&r);
             let pairs = ranks.pairs().expect("small ranks fit");
-            for len in [2usize, 3, 5, 8, 13, 40, 255, 256, 300] {
+            // (lengths around SCAN_MAX and the stack arrays' sizes: encode_merges picks the path by length)
+            for len in [
+                2usize, 3, 5, 8, 12, 13, 20, 32, 33, 40, 64, 65, 255, 256, 300,
+            ] {
                 let piece: Vec<u8> = (0..len).map(|_| b"abc"[rnd(3) as usize]).collect();
                 let want = naive(&ranks, &piece);
                 let (mut a, mut b) = (Vec::new(), Vec::new());
+                encode_merges(&ranks, &piece, &mut a);
+                assert_eq!(a, want, "encode_merges {}", String::from_utf8_lossy(&piece));
+                a.clear();
                 if len < HEAP_THRESHOLD {
                     merge_scan_ranks(&ranks, pairs, &piece, &mut a);
                     assert_eq!(a, want, "scan {}", String::from_utf8_lossy(&piece));
