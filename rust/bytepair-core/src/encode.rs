@@ -2,7 +2,7 @@
 //! merge the adjacent pair whose concatenated bytes have the lowest rank, leftmost on ties.
 //!
 //! The merge loop works on ranks: a [`PairMap`] gives the rank of two adjacent tokens' concatenation, so no byte
-//! span is hashed. Pieces of up to 12 bytes use tiktoken's array scan, pieces below 256 bytes a heap on the stack,
+//! span is hashed. Pieces of up to 32 parts use tiktoken's array scan, pieces below 256 bytes a heap on the stack,
 //! longer ones per-rank buckets of positions (linear in practice); no input is quadratic. Without a pair map (ranks
 //! of 2^21 or more) the same rule runs on byte spans: the scan, then a binary heap with lazy invalidation.
 //!
