@@ -4,7 +4,6 @@
 //! Python objects are built afterwards. Core errors map once onto the exception hierarchy below.
 use std::borrow::Cow;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use bytepair_core::batch::{self, BatchOptions, Padded, Padding, Side};
 use bytepair_core::pretokenize::PreTokenizer;
@@ -211,10 +210,18 @@ fn bytes_of(b: &[u8]) -> String {
 
 /// Runs `f` on a rayon pool with `num_threads` threads (the global pool when `None`).
 fn with_threads<T: Send>(num_threads: Option<usize>, f: impl FnOnce() -> T + Send) -> PyResult<T> {
-    Ok(match shared_pool(num_threads)? {
+    Ok(run_in(&shared_pool(num_threads)?, f))
+}
+
+/// A kept pool ([`shared_pool`]), or `None` for the global pool.
+type Pool = Option<std::sync::Arc<rayon::ThreadPool>>;
+
+/// Runs `f` on `pool` (the global pool when `None`).
+fn run_in<T: Send>(pool: &Pool, f: impl FnOnce() -> T + Send) -> T {
+    match pool {
         None => f(),
         Some(p) => p.install(f),
-    })
+    }
 }
 
 /// What a pool task reports for one document: its ids or error, or the panic that stopped it.
@@ -528,7 +535,7 @@ fn thread_count(num_threads: Option<usize>) -> PyResult<Option<usize>> {
 }
 
 /// The kept pool of [`pool_of`] for `num_threads`, or `None` for the global pool.
-fn shared_pool(num_threads: Option<usize>) -> PyResult<Option<std::sync::Arc<rayon::ThreadPool>>> {
+fn shared_pool(num_threads: Option<usize>) -> PyResult<Pool> {
     thread_count(num_threads)?.map(pool_of).transpose()
 }
 
@@ -1043,27 +1050,6 @@ impl PyTokenizer {
 const ITER_BATCH_BYTES: usize = 8 << 20;
 const ITER_BATCH_DOCS: usize = 4096;
 
-type Pool = Option<Arc<rayon::ThreadPool>>;
-
-/// A rayon pool of `n` threads, or `None` for the global pool.
-fn make_pool(num_threads: Option<usize>) -> PyResult<Pool> {
-    match thread_count(num_threads)? {
-        None => Ok(None),
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .map(|p| Some(Arc::new(p)))
-            .map_err(|e| BytepairError::new_err(format!("cannot start {n} threads: {e}"))),
-    }
-}
-
-fn run_in<T: Send>(pool: &Pool, f: impl FnOnce() -> T + Send) -> T {
-    match pool {
-        None => f(),
-        Some(p) => p.install(f),
-    }
-}
-
 /// Checks for Ctrl-C and calls `progress(n)` (if any), with the GIL.
 fn report(py: Python<'_>, progress: &Option<Py<PyAny>>, n: u64) -> PyResult<()> {
     py.check_signals()?;
@@ -1175,7 +1161,7 @@ impl PyCounts {
             cfg: CountConfig {
                 pretok,
                 specials,
-                pool: make_pool(num_threads)?,
+                pool: shared_pool(num_threads)?,
                 errors,
                 chunk_bytes: chunk_bytes.unwrap_or(DEFAULT_CHUNK_BYTES),
             },
