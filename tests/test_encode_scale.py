@@ -251,6 +251,25 @@ def test_encode_batch_errors_of_the_iterable_come_in_input_order(cl100k_tok):
         bp.count_pretokens(["a b"], num_threads=10**6)  # the counting pools share the bound
 
 
+@pytest.mark.parametrize("num_threads", [0, -1, 10**6, 1.5, True, "2"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda tok, n: tok.encode_batch(["a b"], num_threads=n),
+        lambda tok, n: tok.encode_ordinary_batch(["a b"], num_threads=n),
+        lambda tok, n: tok.encode_batch_to_numpy(["a b"], num_threads=n),
+        lambda tok, n: tok.encode_batch_to_numpy(["a b"], num_threads=n, padding=False),
+        lambda tok, n: bp.count_pretokens(["a b"], num_threads=n),
+        lambda tok, n: bp.Tokenizer.train(["a b a b"], 260, num_threads=n),
+    ],
+    ids=["encode_batch", "encode_ordinary_batch", "to_numpy", "to_numpy_padded", "count_pretokens", "train"],
+)
+def test_bad_num_threads_names_the_argument(cl100k_tok, call, num_threads):
+    # a negative int used to surface as pyo3's OverflowError "can't convert negative int to unsigned"
+    with pytest.raises(bp.BytepairError, match=rf"num_threads must be .*{num_threads!r}"):
+        call(cl100k_tok, num_threads)
+
+
 def test_lone_surrogates_are_replaced_whatever_a_str_subclass_does(cl100k_tok):
     # A str subclass may override .encode; the text is still the str's own (found by a reviewer).
     sneaky = type("Sneaky", (str,), {"encode": lambda self, *a, **k: b"boom"})

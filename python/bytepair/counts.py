@@ -122,6 +122,14 @@ def _from_bytes(data: bytes) -> PretokenCounts:
     return PretokenCounts._wrap(Counts.from_bytes(data))
 
 
+def _check_threads(num_threads: object) -> None:
+    """``num_threads`` must be None or an int >= 1 (the Rust side bounds it above at 1024)."""
+    if num_threads is not None and (
+        not isinstance(num_threads, int) or isinstance(num_threads, bool) or num_threads < 1
+    ):
+        raise BytepairError(f"num_threads must be None or an int >= 1, got {num_threads!r}")
+
+
 def count_pretokens(
     data: PathLike | Iterable[str | os.PathLike[str]],
     *,
@@ -161,10 +169,7 @@ def count_pretokens(
 
     if errors not in ("strict", "replace"):
         raise BytepairError(f"errors must be 'strict' or 'replace', got {errors!r}")
-    if num_threads is not None and (
-        not isinstance(num_threads, int) or isinstance(num_threads, bool) or num_threads < 1
-    ):
-        raise BytepairError(f"num_threads must be None or an int >= 1, got {num_threads!r}")
+    _check_threads(num_threads)
     core = Counts(
         _check_pattern(pattern), _check_specials(special_tokens), num_threads, errors, _chunk_bytes
     )

@@ -18,7 +18,7 @@ from . import _core
 from . import batch as _b
 from ._core import BytepairError, CoreTokenizer
 from .batch import PaddedBatch, PaddingArg, SideArg, TokenArg, TruncationArg
-from .counts import PretokenCounts, _progress_bar, count_pretokens
+from .counts import PretokenCounts, _check_threads, _progress_bar, count_pretokens
 
 if TYPE_CHECKING:  # pragma: no cover
     import tiktoken
@@ -465,16 +465,18 @@ class Tokenizer:
             The first error in input order, as a loop calling :meth:`encode` on each text would:
             TypeError: an item is not a str (the message gives its index).
             DisallowedSpecialError: as :meth:`encode`.
-            BytepairError: ``num_threads`` below 1 or above 1024.
+            BytepairError: ``num_threads`` not an int, below 1 or above 1024.
             KeyboardInterrupt: Ctrl-C (checked between documents).
         """
         _check_texts(texts)
+        _check_threads(num_threads)
         allowed, disallowed = self._special_args(allowed_special, disallowed_special)
         return self._core.encode_batch(texts, allowed, disallowed, num_threads)
 
     def encode_ordinary_batch(self, texts: Sequence[str], *, num_threads: int | None = None) -> list[list[int]]:
         """:meth:`encode_ordinary` on many strings in parallel (GIL released)."""
         _check_texts(texts)
+        _check_threads(num_threads)
         return self._core.encode_batch(texts, None, None, num_threads)
 
     def encode_bytes(self, data: bytes) -> list[int]:
@@ -619,9 +621,11 @@ class Tokenizer:
                 smaller than the number of added specials; a text longer than ``max_length`` without
                 ``truncation`` (named by its index); texts of different lengths with ``padding=False``; a
                 ``pad_id``, ``bos`` or ``eos`` that is not a token (or not a special-token string); no ``pad_id``
-                and no default pad token; an unknown ``padding`` / ``truncation`` / ``padding_side``.
+                and no default pad token; an unknown ``padding`` / ``truncation`` / ``padding_side``;
+                ``num_threads`` not an int, below 1 or above 1024.
         """
         _check_texts(texts)
+        _check_threads(num_threads)
         allowed, disallowed = self._special_args(allowed_special, disallowed_special)
         options = {
             "max_length": max_length,
