@@ -245,9 +245,9 @@ def test_encode_batch_errors_of_the_iterable_come_in_input_order(cl100k_tok):
         cl100k_tok.encode_batch(itertools.chain(["ok"], (1 / 0 for _ in [1])), num_threads=2)
     with pytest.raises(TypeError, match=r"texts\[2\] is of type int"):
         cl100k_tok.encode_batch(["ok", "fine", 5], num_threads=2)
-    with pytest.raises(bp.BytepairError, match="at most 1024, got 1000000"):
+    with pytest.raises(bp.BytepairError, match="from 1 to 1024, got 1000000"):
         cl100k_tok.encode_batch(["a"], num_threads=10**6)
-    with pytest.raises(bp.BytepairError, match="at most 1024, got 1000000"):
+    with pytest.raises(bp.BytepairError, match="from 1 to 1024, got 1000000"):
         bp.count_pretokens(["a b"], num_threads=10**6)  # the counting pools share the bound
 
 
@@ -408,3 +408,178 @@ def test_clear_piece_caches_keeps_the_ids(o200k_tok, o200k_enc, corpus_docs):
         assert [o200k_tok.encode_ordinary(t) for t in texts] == want
         bp.clear_piece_caches()
         assert o200k_tok.encode_ordinary_batch(texts, num_threads=2) == want
+
+
+# ------------------------------------------------------------------------------- streams and shards: found by review
+# A fresh-eyes review found encode_iterable quadratic (and unbounded) on text whose only newlines sit between
+# non-ASCII characters, shards of Russian text buffered whole, and encode_file leaving partial or stale outputs.
+
+_CUT_CHARS = "ab Z1/.\n\n  \t\r'é中Я\u00a0\u3000\x1c"
+
+
+@pytest.mark.parametrize("key", ["gpt2", "cl100k", "o200k"])
+@given(st.text(alphabet=_CUT_CHARS, max_size=40))
+def test_last_safe_cut_keeps_the_ids(key, text):
+    # oracle: tiktoken on the same ranks and pattern (gpt2 with the cl100k ranks)
+    from bytepair.tokenizer import _last_safe_cut
+
+    enc = _cut_oracle(key)
+    c = _last_safe_cut(text)
+    assert 0 <= c < max(len(text), 1)
+    if c:
+        assert enc.encode_ordinary(text[:c]) + enc.encode_ordinary(text[c:]) == enc.encode_ordinary(text)
+
+
+_ORACLES: dict[str, tiktoken.Encoding] = {}
+
+
+def _cut_oracle(key: str) -> tiktoken.Encoding:
+    if key not in _ORACLES:
+        from conftest import load_ranks
+
+        ranks = load_ranks("o200k_base" if key == "o200k" else "cl100k_base")
+        _ORACLES[key] = tiktoken.Encoding(name=f"cut-{key}", pat_str=PATTERNS[key], mergeable_ranks=ranks,
+                                          special_tokens={})
+    return _ORACLES[key]
+
+
+def test_last_safe_cut_finds_cuts_in_any_script():
+    from bytepair.tokenizer import _last_safe_cut
+
+    assert _last_safe_cut("Привет мир\nПривет мир\n") == len("Привет мир\nПривет")
+    assert _last_safe_cut("中文。\n中文。\n") == len("中文。\n")  # after a newline between two non-spaces
+    assert _last_safe_cut("中文。\n/中文") == 0  # o200k's punctuation takes [\r\n/]*
+    assert _last_safe_cut("   \n\n  ") == 0
+
+
+@pytest.mark.parametrize("line", ["Привет мир\n", "word ", "中文字。\n"])
+def test_encode_iterable_is_lazy_on_any_script(cl100k_tok, line):
+    # 6M chars: the first ids must come out long before the stream ends (the buffer is cut), and equal encode's
+    n = 6_000_000 // len(line)
+    pulled = 0
+
+    def lines():
+        nonlocal pulled
+        for _ in range(n):
+            pulled += 1
+            yield line
+
+    it = cl100k_tok.encode_iterable(lines())
+    first = next(it)
+    assert pulled < n, "nothing was encoded before the whole stream was read"
+    got = [first, *it]
+    assert got == cl100k_tok.encode(line * n)
+
+
+def test_read_blocks_cuts_russian_text(tmp_path):
+    from bytepair.shards import read_blocks
+
+    text = "Привет мир, как дела?\n" * 300_000  # 12 MB: several reads
+    src = tmp_path / "ru.txt"
+    src.write_text(text, encoding="utf-8")
+    blocks = list(read_blocks(src, block_chars=1 << 16))
+    assert len(blocks) > 3
+    assert "".join(b for _, b in blocks) == text
+    assert [o for o, _ in blocks] == [sum(len(b) for _, b in blocks[:i]) for i in range(len(blocks))]
+    assert len(list(read_blocks(src, block_chars=1 << 16, cut=False))) == 1
+
+
+def test_encode_file_failure_leaves_the_destination_as_it_was(tmp_path, cl100k_tok):
+    src = tmp_path / "a.txt"
+    src.write_bytes(("hello world\n" * 300_000).encode() + b"\xff")  # > one block, invalid at the end
+    dst = tmp_path / "a.npy"
+    np.save(dst, np.arange(3, dtype=np.uint32))
+    with pytest.raises(bp.BytepairError, match="invalid UTF-8"):
+        cl100k_tok.encode_file(src, dst)
+    assert np.load(dst).tolist() == [0, 1, 2]
+    with pytest.raises(bp.BytepairError, match="num_threads"):
+        cl100k_tok.encode_file(src, dst, num_threads=0)
+    assert np.load(dst).tolist() == [0, 1, 2]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npy", "a.txt"]  # no temporary file left
+    with pytest.raises(bp.BytepairError, match="is one of the input files"):
+        cl100k_tok.encode_file(src, src)
+    assert src.stat().st_size == 12 * 300_000 + 1
+
+
+def test_shards_of_a_rerun_replace_the_old_ones(tmp_path, cl100k_tok):
+    from bytepair.shards import encode_files
+
+    src = tmp_path / "a.txt"
+    src.write_text("hello world\n" * 100, encoding="utf-8")
+    out = tmp_path / "out"
+    encode_files(cl100k_tok, [src], out, shard_tokens=50)
+    assert len(list(out.glob("shard_*.npy"))) > 2
+    src.write_text("hello world\n" * 10, encoding="utf-8")
+    encode_files(cl100k_tok, [src], out, shard_tokens=50)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "shard_00000.npy"]
+    assert [s["path"] for s in manifest["shards"]] == ["shard_00000.npy"]
+
+
+def test_shard_error_names_the_offset_in_the_file(tmp_path, cl100k_tok):
+    text = "hello world\n" * 400_000  # several blocks
+    src = tmp_path / "a.txt"
+    src.write_text(text + "x <|endoftext|>", encoding="utf-8")
+    with pytest.raises(bp.DisallowedSpecialError, match=rf"a\.txt: .*at character offset {len(text) + 2}\b"):
+        cl100k_tok.encode_file(src, tmp_path / "a.npy")
+
+
+def test_cli_encode_file_keeps_crlf_and_writes_the_named_output(tmp_path, capsys):
+    from bytepair.cli import main
+
+    src = tmp_path / "crlf.txt"
+    src.write_bytes(b"a\r\nb\r\n")
+    ranks = str(_ranks_file())
+    assert main(["encode", "-t", ranks, "-f", str(src)]) == 0
+    ids = [int(x) for x in capsys.readouterr().out.split()]
+    assert ids == _cut_oracle("cl100k").encode_ordinary("a\r\nb\r\n")
+    out = tmp_path / "ids"
+    assert main(["encode", "-t", ranks, "hello", "-o", str(out)]) == 0
+    assert np.load(out).tolist() == _cut_oracle("cl100k").encode_ordinary("hello")
+    assert main(["encode", "-t", ranks, str(src)]) == 0
+    assert "use -f" in capsys.readouterr().err
+
+
+def _ranks_file():
+    from conftest import ranks_path
+
+    return ranks_path("cl100k_base")
+
+
+def test_encode_checks_special_arguments_without_special_tokens():
+    tok = bp.Tokenizer.from_tiktoken(_ranks_file())  # no special tokens
+    assert not tok.special_tokens
+    for call in (tok.encode, lambda t, **k: tok.encode_batch([t], **k)[0]):
+        with pytest.raises(bp.BytepairError, match="not a special token"):
+            call("a<|endoftext|>", allowed_special={"<|endoftext|>"})
+        with pytest.raises(TypeError, match="allowed_special must be"):
+            call("x", allowed_special=5)
+        assert call("a<|endoftext|>") == tok.encode_ordinary("a<|endoftext|>")
+
+
+def test_from_tiktoken_errors_name_the_problem(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.tiktoken"):
+        bp.Tokenizer.from_tiktoken(tmp_path / "nope.tiktoken")
+    with pytest.raises(FileNotFoundError, match="a directory"):
+        bp.Tokenizer.from_tiktoken(tmp_path)
+    path = _ranks_file()
+    with pytest.raises(bp.BytepairError, match="'<|x|>' and '<|y|>' have the same id 100300"):
+        bp.Tokenizer.from_tiktoken(path, special_tokens={"<|x|>": 100300, "<|y|>": 100300})
+    for bad in (-1, 2**40, "7"):
+        with pytest.raises(bp.BytepairError, match=r"id of '<\|x\|>' must be an int"):
+            bp.Tokenizer.from_tiktoken(path, special_tokens={"<|x|>": bad})
+    with pytest.raises(TypeError, match="special_tokens must be a mapping"):
+        bp.Tokenizer.from_tiktoken(path, special_tokens=["<|endoftext|>"])
+
+
+def test_num_threads_takes_numpy_ints_and_names_huge_ones(cl100k_tok):
+    assert cl100k_tok.encode_batch(["a b"], num_threads=np.int64(2)) == [cl100k_tok.encode("a b")]
+    with pytest.raises(bp.BytepairError, match=r"num_threads must be .*18446744073709551616"):
+        cl100k_tok.encode_batch(["a b"], num_threads=2**64)
+
+
+def test_padded_batch_larger_than_memory_raises(cl100k_tok):
+    # 4 TiB of ids: the allocation is refused up front (with overcommit it used to succeed, and filling it got the
+    # process killed)
+    with pytest.raises(bp.BytepairError, match="does not fit in memory"):
+        cl100k_tok.encode_batch_to_numpy(["a b c", "a"], max_length=2**40, padding="max_length")

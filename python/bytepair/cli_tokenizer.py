@@ -100,9 +100,15 @@ def _read_input(args: argparse.Namespace) -> str:
     if len(args.inputs) > 1:
         raise ValueError("give one TEXT to encode (or several FILES with --out DIR to write token shards)")
     if args.inputs:
-        return str(args.inputs[0])
+        text = str(args.inputs[0])
+        if Path(text).is_file() and not args.file:
+            print(f"note: encoding the argument {text!r} itself; use -f {text} to encode the file's text, or "
+                  "--out DIR to write its token shards", file=sys.stderr)
+        return text
     if args.file:
-        return Path(args.file).read_text(encoding="utf-8")
+        # newline="": the text as it is in the file (\r\n stays \r\n, as --out and tiktoken see it)
+        with open(args.file, encoding="utf-8", newline="") as f:
+            return f.read()
     return sys.stdin.read()
 
 
@@ -146,7 +152,8 @@ def cmd_encode(args: argparse.Namespace) -> int:
     if args.output:
         import numpy as np
 
-        np.save(args.output, np.asarray(ids, dtype=np.uint32))
+        with open(args.output, "wb") as f:  # this exact path (np.save on a name would add .npy)
+            np.save(f, np.asarray(ids, dtype=np.uint32))
         print(f"{len(ids)} tokens written to {args.output}", file=sys.stderr)
     else:
         print(" ".join(map(str, ids)))

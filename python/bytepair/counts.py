@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ._core import BytepairError, Counts
 
 __all__ = ["PretokenCounts", "count_pretokens"]
@@ -122,12 +124,13 @@ def _from_bytes(data: bytes) -> PretokenCounts:
     return PretokenCounts._wrap(Counts.from_bytes(data))
 
 
-def _check_threads(num_threads: object) -> None:
-    """``num_threads`` must be None or an int >= 1 (the Rust side bounds it above at 1024)."""
-    if num_threads is not None and (
-        not isinstance(num_threads, int) or isinstance(num_threads, bool) or num_threads < 1
-    ):
-        raise BytepairError(f"num_threads must be None or an int >= 1, got {num_threads!r}")
+def _check_threads(num_threads: object) -> int | None:
+    """``num_threads`` as an int: None, or an integer (``int``, numpy integer) from 1 to 1024."""
+    if num_threads is None:
+        return None
+    if isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer)) or not 1 <= num_threads <= 1024:
+        raise BytepairError(f"num_threads must be None or an int from 1 to 1024, got {num_threads!r}")
+    return int(num_threads)
 
 
 def count_pretokens(
@@ -169,7 +172,7 @@ def count_pretokens(
 
     if errors not in ("strict", "replace"):
         raise BytepairError(f"errors must be 'strict' or 'replace', got {errors!r}")
-    _check_threads(num_threads)
+    num_threads = _check_threads(num_threads)
     core = Counts(
         _check_pattern(pattern), _check_specials(special_tokens), num_threads, errors, _chunk_bytes
     )

@@ -12,7 +12,10 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import re
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -20,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._core import BytepairError
+from ._core import BytepairError, DisallowedSpecialError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .tokenizer import PathLike, SpecialSet, Tokenizer
@@ -67,9 +70,11 @@ class NpyWriter:
         self._f.close()
 
 
-def read_blocks(path: Path, block_chars: int = _BLOCK_CHARS) -> Iterator[str]:
-    """Yields the text of a UTF-8 file in blocks whose concatenation is the whole text and whose boundaries are safe
-    cut points (when there are any); memory is bounded by the block size (except for text with no safe point).
+def read_blocks(path: Path, block_chars: int = _BLOCK_CHARS, cut: bool = True) -> Iterator[tuple[int, str]]:
+    """Yields ``(character offset, text)`` blocks of a UTF-8 file whose concatenation is the whole text and whose
+    boundaries are safe cut points (``tokenizer._last_safe_cut``, in any script), so memory is bounded by a few
+    blocks. Without ``cut`` (a custom pattern, or special tokens with spaces or newlines) the file is one block; so
+    is a stretch of text with no safe point, until its end.
 
     Raises:
         BytepairError: invalid UTF-8 (names the file and the byte offset).
@@ -78,28 +83,54 @@ def read_blocks(path: Path, block_chars: int = _BLOCK_CHARS) -> Iterator[str]:
 
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     consumed = 0
-    buf = ""
+    done = 0  # characters yielded
+    parts: list[str] = []
+    size = 0
+    goal = block_chars  # buffered characters at which to look for a cut (doubled when none is found)
     with open(path, "rb") as f:
         while True:
             data = f.read(_READ_BYTES)
             final = not data
             pending = decoder.getstate()[0]
             try:
-                buf += decoder.decode(data, final=final)
+                parts.append(decoder.decode(data, final=final))
             except UnicodeDecodeError as e:
                 offset = consumed - len(pending) + e.start
                 raise BytepairError(f"{path}: invalid UTF-8 at byte offset {offset}") from None
+            size += len(parts[-1])
             consumed += len(data)
             if final:
                 break
-            while len(buf) >= block_chars:
-                cut = _last_safe_cut(buf[: block_chars * 2])
-                if cut <= 0:
-                    break
-                yield buf[:cut]
-                buf = buf[cut:]
+            if cut and size >= goal:
+                buf = "".join(parts)
+                c = _last_safe_cut(buf)
+                if c > 0:
+                    yield done, buf[:c]
+                    done += c
+                    buf = buf[c:]
+                parts, size = [buf], len(buf)
+                goal = size + max(block_chars, size)
+    buf = "".join(parts)
     if buf:
-        yield buf
+        yield done, buf
+
+
+_OFFSET = re.compile(r"at character offset (\d+)")
+
+
+def _offset_in_file(message: str, batch: list[tuple[int, str]]) -> str:
+    """The core's message for a disallowed special token in one of ``batch``'s blocks, with the offset in the
+    block turned into the offset in the file (the first block, in order, that holds a disallowed special token
+    is the one the core reports)."""
+    m = _OFFSET.search(message)
+    token = re.search(r'special token "(.*?)"', message)
+    if m is None or token is None:
+        return message
+    for start, text in batch:
+        at = text.find(token.group(1))
+        if at >= 0 and at == int(m.group(1)):
+            return message[: m.start(1)] + str(start + at) + message[m.end(1) :]
+    return message
 
 
 def _progress(enabled: bool, total: int) -> Any:
@@ -135,7 +166,15 @@ def encode_files(
     Returns:
         Summary: ``tokens``, ``bytes``, ``documents``, ``seconds``, ``dtype``, ``paths``.
     """
+    from .counts import _check_threads
+    from .tokenizer import _can_cut
+
     dt = choose_dtype(tok.n_vocab, dtype)
+    num_threads = _check_threads(num_threads)
+    allowed, _ = tok._special_args(allowed_special, disallowed_special)
+    for name in allowed or ():
+        if name not in tok.special_tokens:
+            raise BytepairError(f"allowed_special: {name!r} is not a special token of this tokenizer")
     sep: list[int] = []
     if separator is not None:
         if separator not in tok.special_tokens:
@@ -150,18 +189,26 @@ def encode_files(
     for p in paths:
         if not p.is_file():
             raise FileNotFoundError(f"input file not found: {p}")
+    out_dir = Path(dst)
+    if single_file and out_dir.exists() and any(os.path.samefile(p, out_dir) for p in paths):
+        raise BytepairError(f"the output {out_dir} is one of the input files")
+    if not single_file and out_dir.exists() and not out_dir.is_dir():
+        raise BytepairError(f"--out {out_dir} exists and is not a directory")
+    can_cut = _can_cut(tok.pattern, tok.special_tokens)
     total_bytes = sum(p.stat().st_size for p in paths)
-    out_paths: list[Path] = []
     counts: list[int] = []
     t0 = time.perf_counter()
 
-    out_dir = Path(dst)
+    # Everything is written under temporary names and moved into place only when complete: a failure (bad UTF-8,
+    # a disallowed special token, Ctrl-C) leaves the destination as it was, never a valid-looking partial shard.
     if single_file:
-        current = NpyWriter(dst, dt)
+        work = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.tmp")
+        current = NpyWriter(work, dt)
     else:
         out_dir.mkdir(parents=True, exist_ok=True)
-        current = NpyWriter(out_dir / "shard_00000.npy", dt)
-    out_paths.append(current.path)
+        work = Path(tempfile.mkdtemp(prefix=".shards-", dir=out_dir))
+        current = NpyWriter(work / "shard_00000.npy", dt)
+    out_paths: list[Path] = [current.path]
 
     def emit(ids: np.ndarray) -> None:
         nonlocal current
@@ -174,7 +221,7 @@ def encode_files(
                 if room == 0:
                     current.close()
                     counts.append(current.count)
-                    current = NpyWriter(out_dir / f"shard_{len(out_paths):05d}.npy", dt)
+                    current = NpyWriter(work / f"shard_{len(out_paths):05d}.npy", dt)
                     out_paths.append(current.path)
                     room = shard_tokens
             current.write(ids[start : start + room])
@@ -182,42 +229,65 @@ def encode_files(
 
     bar = _progress(progress, total_bytes)
     n_tokens = 0
+    ok = False
     try:
         for p in paths:
-            batch: list[str] = []
+            batch: list[tuple[int, str]] = []
             size = 0
 
-            def flush(batch: list[str]) -> int:
-                ids, _ = tok.encode_batch_to_numpy(
-                    batch, num_threads=num_threads, allowed_special=allowed_special,
-                    disallowed_special=disallowed_special,
-                )
+            def flush(batch: list[tuple[int, str]], p: Path = p) -> int:
+                try:
+                    ids, _ = tok.encode_batch_to_numpy(
+                        [t for _, t in batch], num_threads=num_threads, allowed_special=allowed_special,
+                        disallowed_special=disallowed_special,
+                    )
+                except DisallowedSpecialError as e:
+                    raise DisallowedSpecialError(f"{p}: {_offset_in_file(str(e), batch)}") from None
                 emit(ids)
+                if bar is not None:
+                    bar.update(sum(len(t.encode("utf-8")) for _, t in batch))
                 return len(ids)
 
             try:
-                for block in read_blocks(p):
+                for block in read_blocks(p, cut=can_cut):
                     batch.append(block)
-                    size += len(block)
+                    size += len(block[1])
                     if size >= _BATCH_CHARS:
                         n_tokens += flush(batch)
-                        if bar is not None:
-                            bar.update(sum(len(b.encode("utf-8")) for b in batch))
                         batch, size = [], 0
                 if batch:
                     n_tokens += flush(batch)
-                    if bar is not None:
-                        bar.update(sum(len(b.encode("utf-8")) for b in batch))
+            except DisallowedSpecialError:
+                raise
             except BytepairError as e:
                 raise type(e)(f"{p}: {e}" if str(p) not in str(e) else str(e)) from None
             if sep:
                 emit(np.asarray(sep, dtype=dt))
                 n_tokens += 1
+        ok = True
     finally:
         current.close()
         counts.append(current.count)
         if bar is not None:
             bar.close()
+        if not ok:
+            if single_file:
+                work.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(work, ignore_errors=True)
+    if single_file:
+        os.replace(work, out_dir)
+        out_paths = [out_dir]
+    else:
+        # the shards of an earlier run into this directory go, so that shard_*.npy is exactly this run's
+        for old in out_dir.glob("shard_*.npy"):
+            old.unlink()
+        final = []
+        for q in out_paths:
+            os.replace(q, out_dir / q.name)
+            final.append(out_dir / q.name)
+        work.rmdir()
+        out_paths = final
     seconds = time.perf_counter() - t0
     summary: dict[str, Any] = {
         "tokens": n_tokens,

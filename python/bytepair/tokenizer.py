@@ -41,19 +41,49 @@ _UNSET: Any = object()
 _STREAM_BLOCK_CHARS = 4 << 20
 
 
+_CUT_TRIES = 4096
+
+
 def _last_safe_cut(text: str) -> int:
-    """The largest index ``i`` such that ``text[i - 1] == "\\n"``, ``text[i - 2]`` is printable ASCII (not a space)
-    and ``text[i]`` is printable ASCII other than ``/``: no piece of the built-in patterns crosses it (see
-    ``PreTokenizer::chunks`` in the Rust core). 0 when there is none."""
-    end = len(text) - 1
-    while True:
-        i = text.rfind("\n", 1, end)
+    r"""The largest index ``i`` found (``0 < i < len(text)``) where no pre-token of the built-in patterns (gpt2,
+    cl100k, o200k) can cross, so that encoding ``text[:i]`` and then ``text[i:]`` gives the ids of ``text``; 0 when
+    none is found. The two rules of ``PreTokenizer::is_safe_cut`` in the Rust core (tested there against the
+    regexes), in any script:
+
+    - a space after a character that is not whitespace (no alternative matches a non-whitespace character followed
+      by a space, and the piece at the space does not look behind);
+    - after a newline that has a character that is not whitespace on each side, the second not ``/`` (o200k's
+      punctuation takes ``[\r\n/]*`` after it).
+
+    ``str.isspace`` holds for every char of the regexes' ``\s`` (and a few more), so a char it calls non-whitespace
+    is one for the regexes too. Only the last few thousand spaces and newlines are looked at, so a long run of
+    whitespace costs little (and may give 0: the caller then buffers more text and tries again).
+    """
+    n = len(text)
+    best = 0
+    i = n
+    for _ in range(_CUT_TRIES):
+        i = text.rfind(" ", 1, i)
         if i < 1:
-            return 0
-        a, b = text[i - 1], text[i + 1]
-        if "!" <= a <= "~" and "!" <= b <= "~" and b != "/":
-            return i + 1
-        end = i
+            break
+        if not text[i - 1].isspace():
+            best = i
+            break
+    j = n - 1
+    for _ in range(_CUT_TRIES):
+        j = text.rfind("\n", max(best, 1), j)
+        if j < 1:
+            break
+        after = text[j + 1]
+        if not text[j - 1].isspace() and not after.isspace() and after != "/":
+            return j + 1
+    return best
+
+
+def _can_cut(pattern: str, special_tokens: Iterable[str]) -> bool:
+    """Whether text may be cut at :func:`_last_safe_cut`: a built-in pattern (a custom regex may match across
+    anything), and no special token holding a space or a newline (a cut could fall inside one)."""
+    return pattern in PATTERNS.values() and not any(" " in t or "\n" in t for t in special_tokens)
 
 
 def pretokenize(text: str, pattern: str = "cl100k") -> list[str]:
@@ -90,6 +120,18 @@ def _check_text(text: object, hint: str = "") -> None:
     """TypeError naming the type when ``text`` is not a str (``hint`` is appended to the message)."""
     if not isinstance(text, str):
         raise TypeError(f"text must be str, got {type(text).__name__}{hint}")
+
+
+def _name_list(names: object, what: str) -> list[str] | None:
+    """The special-token names of ``allowed_special`` / ``disallowed_special`` as a list (None when empty)."""
+    try:
+        out = list(names)  # type: ignore[call-overload]
+    except TypeError:
+        raise TypeError(f'{what} must be "all" or a collection of str, got {type(names).__name__}') from None
+    for t in out:
+        if not isinstance(t, str):
+            raise TypeError(f"{what} must hold str, got {type(t).__name__}")
+    return out or None
 
 
 def _check_pattern(pattern: object) -> str:
@@ -383,18 +425,18 @@ class Tokenizer:
         self, allowed_special: SpecialSet, disallowed_special: SpecialSet
     ) -> tuple[list[str] | None, list[str] | None]:
         if allowed_special == "all":
-            allowed: Collection[str] = self._special_set
+            allowed = _name_list(self._special_set, "allowed_special")
         else:
             if isinstance(allowed_special, str):
                 raise TypeError('allowed_special must be "all" or a collection of str, not a single str')
-            allowed = allowed_special
+            allowed = _name_list(allowed_special, "allowed_special")
         if disallowed_special == "all":
-            disallowed: Collection[str] = self._special_set.difference(allowed)
+            disallowed = _name_list(self._special_set.difference(allowed or ()), "disallowed_special")
         else:
             if isinstance(disallowed_special, str):
                 raise TypeError('disallowed_special must be "all" or a collection of str, not a single str')
-            disallowed = disallowed_special
-        return (list(allowed) or None), (list(disallowed) or None)
+            disallowed = _name_list(disallowed_special, "disallowed_special")
+        return allowed, disallowed
 
     def encode(
         self,
@@ -425,9 +467,9 @@ class Tokenizer:
             TypeError: ``text`` is not a str.
         """
         _check_text(text, " (use encode_bytes for bytes)")
-        if not self._special_list:
-            return self._core.encode_ordinary(text)
         allowed, disallowed = self._special_args(allowed_special, disallowed_special)
+        if allowed is None and disallowed is None:
+            return self._core.encode_ordinary(text)
         return self._core.encode(text, allowed, disallowed)
 
     def encode_ordinary(self, text: str) -> list[int]:
@@ -469,14 +511,14 @@ class Tokenizer:
             KeyboardInterrupt: Ctrl-C (checked between documents).
         """
         _check_texts(texts)
-        _check_threads(num_threads)
+        num_threads = _check_threads(num_threads)
         allowed, disallowed = self._special_args(allowed_special, disallowed_special)
         return self._core.encode_batch(texts, allowed, disallowed, num_threads)
 
     def encode_ordinary_batch(self, texts: Sequence[str], *, num_threads: int | None = None) -> list[list[int]]:
         """:meth:`encode_ordinary` on many strings in parallel (GIL released)."""
         _check_texts(texts)
-        _check_threads(num_threads)
+        num_threads = _check_threads(num_threads)
         return self._core.encode_batch(texts, None, None, num_threads)
 
     def encode_bytes(self, data: bytes) -> list[int]:
@@ -625,7 +667,7 @@ class Tokenizer:
                 ``num_threads`` not an int, below 1 or above 1024.
         """
         _check_texts(texts)
-        _check_threads(num_threads)
+        num_threads = _check_threads(num_threads)
         allowed, disallowed = self._special_args(allowed_special, disallowed_special)
         options = {
             "max_length": max_length,
@@ -655,31 +697,34 @@ class Tokenizer:
         """Encodes a stream of strings (e.g. the lines of a file opened in text mode) lazily.
 
         The ids are exactly those of encoding the concatenation ``"".join(lines)``: text is buffered and encoded up to
-        a point where no piece of the built-in patterns can cross (after a ``\n`` between two printable ASCII
-        characters), so memory stays flat over a long stream. With a custom pattern, or a special token containing a
-        newline, no such point is known and the whole stream is buffered.
+        a point where no piece of the built-in patterns can cross (a space after a non-space, or a newline between
+        two non-spaces, in any script), so memory stays flat over a long stream and time is linear. With a custom
+        pattern, or a special token containing a space or a newline, no such point is known and the whole stream is
+        buffered; so is a stretch of text with no such point (one pre-token, e.g. Chinese without punctuation).
 
         Raises:
             TypeError: an item is not a str. As :meth:`encode` otherwise.
         """
         allowed, disallowed = self._special_args(allowed_special, disallowed_special)
-        can_cut = self.pattern in PATTERNS.values() and not any("\n" in t for t in self._special_list)
+        can_cut = _can_cut(self.pattern, self._special_list)
         buf: list[str] = []
         size = 0
+        # the buffer size at which to look for a cut: a block past what is buffered, or twice as much when no cut
+        # was found (so that text with few cuts costs linear time, not a search per item)
+        goal = _STREAM_BLOCK_CHARS
         for i, line in enumerate(lines):
             if not isinstance(line, str):
                 raise TypeError(f"encode_iterable: item {i} is of type {type(line).__name__}, expected str")
             buf.append(line)
             size += len(line)
-            if can_cut and size >= _STREAM_BLOCK_CHARS:
+            if can_cut and size >= goal:
                 text = "".join(buf)
                 cut = _last_safe_cut(text)
                 if cut > 0:
                     yield from self._core.encode(text[:cut], allowed, disallowed)
-                    rest = text[cut:]
-                    buf, size = [rest], len(rest)
-                else:
-                    buf = [text]
+                    text = text[cut:]
+                buf, size = [text], len(text)
+                goal = size + max(_STREAM_BLOCK_CHARS, size)
         if buf:
             yield from self._core.encode("".join(buf), allowed, disallowed)
 

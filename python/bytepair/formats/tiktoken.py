@@ -77,6 +77,8 @@ def load(
     from ..tokenizer import Tokenizer, _check_pattern
 
     p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"ranks file not found: {p}" + (" (a directory)" if p.is_dir() else ""))
     if pattern is None:
         pattern = pattern_from_name(p)
         if pattern is None:
@@ -84,9 +86,32 @@ def load(
                 f"{p}: cannot tell the pre-tokenization pattern from the file name; pass pattern= "
                 "(one of 'gpt2', 'cl100k', 'o200k' or a regex)"
             )
-    specials = dict(special_tokens or {})
+    specials = _special_ids(special_tokens)
     core = _core.load_tiktoken(read_bytes(p), str(p), list(specials.items()), _check_pattern(pattern))
     return Tokenizer._wrap(core)
+
+
+def _special_ids(special_tokens: object) -> dict[str, int]:
+    """``special_tokens`` checked to be a ``{str: int id}`` mapping (ids from 0 to 2**32 - 1, each once)."""
+    if special_tokens is None:
+        return {}
+    if not isinstance(special_tokens, Mapping):
+        raise TypeError(
+            f"special_tokens must be a mapping {{token: id}}, got {type(special_tokens).__name__} "
+            "(a ranks file has no ids for special tokens: give them, e.g. {'<|endoftext|>': 100257})"
+        )
+    out: dict[str, int] = {}
+    seen: dict[int, str] = {}
+    for t, i in special_tokens.items():
+        if not isinstance(t, str):
+            raise TypeError(f"special_tokens: token {t!r} is not a str")
+        if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < 2**32:
+            raise BytepairError(f"special_tokens: id of {t!r} must be an int from 0 to 2**32 - 1, got {i!r}")
+        if i in seen:
+            raise BytepairError(f"special_tokens: {seen[i]!r} and {t!r} have the same id {i}")
+        seen[i] = t
+        out[t] = i
+    return out
 
 
 def dumps(tok: Tokenizer) -> bytes:
@@ -138,7 +163,7 @@ def from_encoding(
 
     try:
         ranks = enc._mergeable_ranks
-        specials = dict(enc._special_tokens if special_tokens is None else special_tokens)
+        specials = _special_ids(enc._special_tokens if special_tokens is None else special_tokens)
         pat = enc._pat_str
     except AttributeError:
         raise TypeError(f"from_tiktoken expects a tiktoken.Encoding or a path, got {type(enc).__name__}") from None

@@ -294,12 +294,25 @@ where
     })
 }
 
-/// `vec![value; n]`, or `None` when the allocation fails (instead of aborting the process).
+/// `vec![value; n]`, or `None` when the allocation fails (instead of aborting the process) or is larger than the
+/// machine's memory: with overcommit the reservation succeeds and filling it gets the process killed.
 fn filled<T: Copy>(n: usize, value: T) -> Option<Vec<T>> {
+    let bytes = (n as u64).checked_mul(std::mem::size_of::<T>() as u64)?;
+    if physical_memory().is_some_and(|m| bytes > m) {
+        return None;
+    }
     let mut v = Vec::new();
     v.try_reserve_exact(n).ok()?;
     v.resize(n, value);
     Some(v)
+}
+
+/// Total physical memory in bytes (Linux: `MemTotal` of `/proc/meminfo`), if known.
+fn physical_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
 }
 
 #[cfg(test)]
