@@ -583,3 +583,23 @@ def test_padded_batch_larger_than_memory_raises(cl100k_tok):
     # process killed)
     with pytest.raises(bp.BytepairError, match="does not fit in memory"):
         cl100k_tok.encode_batch_to_numpy(["a b c", "a"], max_length=2**40, padding="max_length")
+
+
+def test_batch_of_one_text_names_its_type(cl100k_tok):
+    with pytest.raises(TypeError, match="not a single str"):
+        cl100k_tok.encode_batch("ab")
+    with pytest.raises(TypeError, match="not a single bytes object"):
+        cl100k_tok.encode_batch(b"ab")
+
+
+def test_cli_disallowed_special_hint_names_the_flags(tmp_path, capsys):
+    from bytepair.cli import main
+
+    src = tmp_path / "a.txt"
+    src.write_text("hello <|endoftext|>", encoding="utf-8")
+    ranks = str(_ranks_file())
+    assert main(["encode", "-t", ranks, "-f", str(src)]) == 2
+    err = capsys.readouterr().err
+    assert "--allowed-special" in err and "--plain-specials" in err and "allowed_special=" not in err
+    assert main(["encode", "-t", ranks, str(src), "--out", str(tmp_path / "out"), "-q"]) == 2
+    assert "a.txt" in capsys.readouterr().err

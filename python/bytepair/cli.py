@@ -12,6 +12,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from ._core import DisallowedSpecialError
+
 # Modules that add sub-commands. Append yours; each must define ``register(subparsers) -> None``.
 _COMMAND_MODULES: tuple[str, ...] = (
     "bytepair.cli_tokenizer",
@@ -44,7 +46,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except (ValueError, OSError) as exc:  # BytepairError is a ValueError: show the message, not a traceback
-        print(f"bytepair {args.command}: error: {exc}", file=sys.stderr)
+        message = str(exc)
+        if isinstance(exc, DisallowedSpecialError):
+            # the core's hint names the Python arguments; on the command line they are flags
+            message = message.split(". Pass allowed_special=")[0] + (
+                ". Pass --allowed-special TOKEN (or all) to encode it as a special token, or --plain-specials to "
+                "encode it as normal text"
+            )
+        print(f"bytepair {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 

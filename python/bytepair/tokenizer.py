@@ -379,6 +379,9 @@ class Tokenizer:
     ) -> Tokenizer:
         """Builds a tokenizer that gives the same ids as a ``tiktoken.Encoding`` or a tiktoken ranks file.
 
+        The ids are tiktoken's for the built-in patterns and for any custom pattern whose matches cover the text.
+        Text a custom pattern does not match is encoded as pieces of its own here; tiktoken drops it.
+
         Args:
             enc_or_path: a ``tiktoken.Encoding``, or the path of a ``.tiktoken`` ranks file (lines ``base64 rank``;
                 ``.gz`` accepted).
@@ -387,8 +390,11 @@ class Tokenizer:
             special_tokens: ``{token: id}``; defaults to the Encoding's own, or none for a file.
 
         Raises:
+            FileNotFoundError: the ranks file does not exist.
             FormatError: a malformed ranks file (the message names the file and line).
-            BytepairError: a missing pattern, duplicate ranks, a special token whose id is also a rank.
+            BytepairError: a missing pattern, duplicate ranks, a special token whose id is also a rank or another
+                special token's, an id outside 0..2**32 - 1.
+            TypeError: ``special_tokens`` is not a mapping of str to int.
         """
         from .formats import tiktoken as _tt
 
@@ -744,7 +750,8 @@ class Tokenizer:
 
         Args:
             src: the text file (one document).
-            dst: the ``.npy`` file to write (a 1-D array).
+            dst: the ``.npy`` file to write (a 1-D array). It is written under a temporary name in the same directory
+                and renamed when complete: if encoding fails, ``dst`` is left as it was.
             dtype: ``"uint16"`` or ``"uint32"``; default ``uint16`` when ``n_vocab <= 65536``, else ``uint32``.
             separator: a special token appended after the document (e.g. ``"<|endoftext|>"``), or None.
             num_threads: threads (default: all cores).
@@ -755,7 +762,9 @@ class Tokenizer:
 
         Raises:
             BytepairError: a dtype too small for ``n_vocab``, a separator that is not a special token, text that is not
-                UTF-8 (the message names the file and byte offset), a disallowed special token.
+                UTF-8 (the message names the file and byte offset), ``dst`` equal to ``src``, a bad ``num_threads``.
+            DisallowedSpecialError: a disallowed special token (the message names the file and character offset).
+            FileNotFoundError: ``src`` does not exist.
         """
         from .shards import encode_files
 
@@ -919,7 +928,9 @@ class Tokenizer:
     @classmethod
     def from_file(cls, path: PathLike, *, pattern: str | None = None) -> Tokenizer:
         """Loads any supported format, detected from the content: a bytepair file, a ``.tiktoken`` ranks file, a
-        ``tokenizer.json``, or GPT-2 ``vocab.json`` / ``merges.txt`` (either file, or their directory).
+        ``tokenizer.json``, or GPT-2 ``vocab.json`` / ``merges.txt`` (either file, or their directory). A ranks file
+        named after an OpenAI encoding (``cl100k_base``, ``o200k_base``, ``r50k_base``) gets that encoding's special
+        tokens (:meth:`from_tiktoken` adds none unless given).
 
         Raises:
             FormatError: an unrecognised or invalid file.
@@ -997,8 +1008,9 @@ def _pad_batch(
 
 
 def _check_texts(texts: object) -> None:
-    if isinstance(texts, (str, bytes)):
-        raise TypeError("texts must be a sequence of str, not a single str (use encode for one text)")
+    if isinstance(texts, (str, bytes, bytearray)):
+        what = "str (use encode for one text)" if isinstance(texts, str) else f"{type(texts).__name__} object"
+        raise TypeError(f"texts must be a sequence of str, not a single {what}")
 
 
 def _check_train_options(
