@@ -603,3 +603,11 @@ def test_cli_disallowed_special_hint_names_the_flags(tmp_path, capsys):
     assert "--allowed-special" in err and "--plain-specials" in err and "allowed_special=" not in err
     assert main(["encode", "-t", ranks, str(src), "--out", str(tmp_path / "out"), "-q"]) == 2
     assert "a.txt" in capsys.readouterr().err
+
+
+def test_invalid_id_message_gives_the_last_valid_id():
+    tok = bp.Tokenizer.from_tiktoken(_ranks_file())
+    last = tok.n_vocab - 1
+    for bad in (tok.n_vocab, -1, 10**6):
+        with pytest.raises(bp.BytepairError, match=rf"invalid token id {bad}: ids must be from 0 to {last} "):
+            tok.decode([1, bad])

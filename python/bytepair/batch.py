@@ -90,7 +90,7 @@ def token_id(token: object, what: str, specials: Mapping[str, int]) -> int | Non
     if isinstance(token, bool) or not isinstance(token, (int, np.integer)):
         raise TypeError(f"{what} must be a token id (int), a special-token string or None, got {type(token).__name__}")
     if not 0 <= token < 2**32:
-        raise BytepairError(f"{what}: invalid token id {token}: ids must be in 0..2**32-1")
+        raise BytepairError(f"{what}: invalid token id {token}: ids must be from 0 to 2**32 - 1")
     return int(token)
 
 

@@ -514,8 +514,8 @@ impl Tokenizer {
     pub fn invalid_id(&self, id: i64) -> Error {
         if id < 0 || id as u64 >= self.n_vocab() as u64 {
             Error::InvalidId(format!(
-                "invalid token id {id}: ids must be in 0..{} (n_vocab = {})",
-                self.n_vocab(),
+                "invalid token id {id}: ids must be from 0 to {} (n_vocab = {})",
+                self.n_vocab() as i64 - 1,
                 self.n_vocab()
             ))
         } else {

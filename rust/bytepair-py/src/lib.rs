@@ -182,9 +182,9 @@ fn id_of(tok: &Tokenizer, item: &Bound<'_, PyAny>, pos: Option<usize>) -> PyResu
         }
         Ok(v) => Err(to_py(tok.invalid_id(v))),
         Err(_) => Err(BytepairError::new_err(format!(
-            "invalid token id {}{at}: ids must be in 0..{} (n_vocab = {})",
+            "invalid token id {}{at}: ids must be from 0 to {} (n_vocab = {})",
             index.repr()?,
-            tok.n_vocab(),
+            tok.n_vocab() as i64 - 1,
             tok.n_vocab()
         ))),
     }
