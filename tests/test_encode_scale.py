@@ -11,6 +11,7 @@ import bytepair as bp
 import numpy as np
 import pytest
 import reference
+import regex
 import tiktoken
 from conftest import PATTERNS
 from hypothesis import given
@@ -424,7 +425,7 @@ def test_last_safe_cut_keeps_the_ids(key, text):
     from bytepair.tokenizer import _last_safe_cut
 
     enc = _cut_oracle(key)
-    c = _last_safe_cut(text)
+    c = _last_safe_cut(text, 1 if key == "gpt2" else 2)  # the mode _cut_mode gives the pattern
     assert 0 <= c < max(len(text), 1)
     if c:
         assert enc.encode_ordinary(text[:c]) + enc.encode_ordinary(text[c:]) == enc.encode_ordinary(text)
@@ -450,9 +451,19 @@ def test_last_safe_cut_finds_cuts_in_any_script():
     assert _last_safe_cut("中文。\n中文。\n") == len("中文。\n")  # after a newline between two non-spaces
     assert _last_safe_cut("中文。\n/中文") == 0  # o200k's punctuation takes [\r\n/]*
     assert _last_safe_cut("   \n\n  ") == 0
+    # cl100k and o200k also end a line at its last break (CRLF, blank lines, an indent of U+3000), gpt2 does not
+    for text, cut in [("中文。\r\n中文", 5), ("中文。\n\n中文", 5), ("中文。\n\u3000中文", 4), ("中。\n \n文", 5)]:
+        assert _last_safe_cut(text, 2) == cut, text
+        assert _last_safe_cut(text, 1) == 0, text
+    assert _last_safe_cut("中文。\n\u3000\n", 2) == 0
+    for text in ("中文。\n/中文", "a.\r\n/b", "x:\n\n/y"):  # o200k's [\r\n/]* runs on over the "/"
+        assert _last_safe_cut(text, 2) == 0, text
+        c = text.index("/")  # the pieces would change there (tiktoken's regex, through the regex module)
+        pieces = regex.findall(PATTERNS["o200k"], text)
+        assert regex.findall(PATTERNS["o200k"], text[:c]) + regex.findall(PATTERNS["o200k"], text[c:]) != pieces
 
 
-@pytest.mark.parametrize("line", ["Привет мир\n", "word ", "中文字。\n"])
+@pytest.mark.parametrize("line", ["Привет мир\n", "word ", "中文字。\n", "中文字。\r\n", "中文字。\n\n", "\u3000中文。\n"])
 def test_encode_iterable_is_lazy_on_any_script(cl100k_tok, line):
     # 6M chars: the first ids must come out long before the stream ends (the buffer is cut), and equal encode's
     n = 6_000_000 // len(line)
@@ -481,7 +492,7 @@ def test_read_blocks_cuts_russian_text(tmp_path):
     assert len(blocks) > 3
     assert "".join(b for _, b in blocks) == text
     assert [o for o, _ in blocks] == [sum(len(b) for _, b in blocks[:i]) for i in range(len(blocks))]
-    assert len(list(read_blocks(src, block_chars=1 << 16, cut=False))) == 1
+    assert len(list(read_blocks(src, block_chars=1 << 16, cut=0))) == 1
 
 
 def test_encode_file_failure_leaves_the_destination_as_it_was(tmp_path, cl100k_tok):
@@ -611,3 +622,36 @@ def test_invalid_id_message_gives_the_last_valid_id():
     for bad in (tok.n_vocab, -1, 10**6):
         with pytest.raises(bp.BytepairError, match=rf"invalid token id {bad}: ids must be from 0 to {last} "):
             tok.decode([1, bad])
+
+
+def test_encode_file_refuses_a_directory_or_missing_parent(tmp_path, cl100k_tok):
+    src = tmp_path / "a.txt"
+    src.write_text("hello world\n" * 1000, encoding="utf-8")
+    (tmp_path / "adir").mkdir()
+    with pytest.raises(bp.BytepairError, match="adir is a directory"):
+        cl100k_tok.encode_file(src, tmp_path / "adir")
+    with pytest.raises(FileNotFoundError, match="does not exist: .*nope"):
+        cl100k_tok.encode_file(src, tmp_path / "nope" / "a.npy")
+    for bad in ({"dtype": "foo"}, {"dtype": "int8"}):
+        with pytest.raises(bp.BytepairError, match="dtype must be"):
+            cl100k_tok.encode_file(src, tmp_path / "a.npy", **bad)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "adir"]
+    assert not any((tmp_path / "adir").iterdir())
+
+
+def test_failed_shards_leave_no_directory(tmp_path, cl100k_tok):
+    from bytepair.shards import encode_files
+
+    src = tmp_path / "a.txt"
+    src.write_bytes(b"hello \xff")
+    with pytest.raises(bp.BytepairError, match="invalid UTF-8"):
+        encode_files(cl100k_tok, [src], tmp_path / "out")
+    with pytest.raises(bp.BytepairError, match="shard_tokens must be an int"):
+        encode_files(cl100k_tok, [src], tmp_path / "out", shard_tokens=1.5)
+    assert not (tmp_path / "out").exists()
+
+
+def test_encode_iterable_error_gives_the_offset_in_the_stream(cl100k_tok):
+    lines = ["hello world\n"] * 500_000 + ["x <|endoftext|>"]
+    with pytest.raises(bp.DisallowedSpecialError, match=rf"at character offset {12 * 500_000 + 2}\b"):
+        list(cl100k_tok.encode_iterable(lines))

@@ -38,7 +38,10 @@ def choose_dtype(n_vocab: int, dtype: str | None) -> np.dtype:
     """``uint16`` when every id fits (``n_vocab <= 65536``), else ``uint32``; a given dtype is checked."""
     if dtype is None:
         return np.dtype(np.uint16 if n_vocab <= 1 << 16 else np.uint32)
-    dt = np.dtype(dtype)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise BytepairError(f"dtype must be 'uint16' or 'uint32', got {dtype!r}") from None
     if dt not in (np.dtype(np.uint16), np.dtype(np.uint32)):
         raise BytepairError(f"dtype must be 'uint16' or 'uint32', got {dtype!r}")
     if dt == np.uint16 and n_vocab > 1 << 16:
@@ -70,11 +73,11 @@ class NpyWriter:
         self._f.close()
 
 
-def read_blocks(path: Path, block_chars: int = _BLOCK_CHARS, cut: bool = True) -> Iterator[tuple[int, str]]:
+def read_blocks(path: Path, block_chars: int = _BLOCK_CHARS, cut: int = 2) -> Iterator[tuple[int, str]]:
     """Yields ``(character offset, text)`` blocks of a UTF-8 file whose concatenation is the whole text and whose
-    boundaries are safe cut points (``tokenizer._last_safe_cut``, in any script), so memory is bounded by a few
-    blocks. Without ``cut`` (a custom pattern, or special tokens with spaces or newlines) the file is one block; so
-    is a stretch of text with no safe point, until its end.
+    boundaries are safe cut points (``tokenizer._last_safe_cut`` with mode ``cut``, in any script), so memory is
+    bounded by a few blocks. With ``cut=0`` (a custom pattern, or special tokens with spaces or line breaks) the
+    file is one block; so is a stretch of text with no safe point, until its end.
 
     Raises:
         BytepairError: invalid UTF-8 (names the file and the byte offset).
@@ -103,7 +106,7 @@ def read_blocks(path: Path, block_chars: int = _BLOCK_CHARS, cut: bool = True) -
                 break
             if cut and size >= goal:
                 buf = "".join(parts)
-                c = _last_safe_cut(buf)
+                c = _last_safe_cut(buf, cut)
                 if c > 0:
                     yield done, buf[:c]
                     done += c
@@ -167,7 +170,7 @@ def encode_files(
         Summary: ``tokens``, ``bytes``, ``documents``, ``seconds``, ``dtype``, ``paths``.
     """
     from .counts import _check_threads
-    from .tokenizer import _can_cut
+    from .tokenizer import _cut_mode
 
     dt = choose_dtype(tok.n_vocab, dtype)
     num_threads = _check_threads(num_threads)
@@ -183,8 +186,8 @@ def encode_files(
                 f"(special tokens: {sorted(tok.special_tokens)})"
             )
         sep = [tok.special_tokens[separator]]
-    if shard_tokens < 1:
-        raise BytepairError(f"shard_tokens must be >= 1, got {shard_tokens}")
+    if isinstance(shard_tokens, bool) or not isinstance(shard_tokens, (int, np.integer)) or shard_tokens < 1:
+        raise BytepairError(f"shard_tokens must be an int >= 1, got {shard_tokens!r}")
     paths = [Path(p) for p in srcs]
     for p in paths:
         if not p.is_file():
@@ -192,9 +195,13 @@ def encode_files(
     out_dir = Path(dst)
     if single_file and out_dir.exists() and any(os.path.samefile(p, out_dir) for p in paths):
         raise BytepairError(f"the output {out_dir} is one of the input files")
+    if single_file and out_dir.is_dir():
+        raise BytepairError(f"the output {out_dir} is a directory; give the path of the .npy file to write")
+    if single_file and not out_dir.parent.is_dir():
+        raise FileNotFoundError(f"the directory of the output does not exist: {out_dir.parent}")
     if not single_file and out_dir.exists() and not out_dir.is_dir():
-        raise BytepairError(f"--out {out_dir} exists and is not a directory")
-    can_cut = _can_cut(tok.pattern, tok.special_tokens)
+        raise BytepairError(f"the output {out_dir} exists and is not a directory")
+    cut = _cut_mode(tok.pattern, tok.special_tokens)
     total_bytes = sum(p.stat().st_size for p in paths)
     counts: list[int] = []
     t0 = time.perf_counter()
@@ -205,6 +212,7 @@ def encode_files(
         work = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.tmp")
         current = NpyWriter(work, dt)
     else:
+        created = not out_dir.exists()
         out_dir.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=".shards-", dir=out_dir))
         current = NpyWriter(work / "shard_00000.npy", dt)
@@ -249,7 +257,7 @@ def encode_files(
                 return len(ids)
 
             try:
-                for block in read_blocks(p, cut=can_cut):
+                for block in read_blocks(p, cut=cut):
                     batch.append(block)
                     size += len(block[1])
                     if size >= _BATCH_CHARS:
@@ -275,17 +283,32 @@ def encode_files(
                 work.unlink(missing_ok=True)
             else:
                 shutil.rmtree(work, ignore_errors=True)
+                if created:
+                    shutil.rmtree(out_dir, ignore_errors=True)
     if single_file:
         os.replace(work, out_dir)
         out_paths = [out_dir]
     else:
-        # the shards of an earlier run into this directory go, so that shard_*.npy is exactly this run's
+        # the manifest is written beside the new shards first; then the shards of an earlier run into this
+        # directory go (so that shard_*.npy is exactly this run's), the new ones move in, and the manifest last
+        manifest = {
+            "shards": [{"path": p.name, "tokens": c} for p, c in zip(out_paths, counts)],
+            "tokens": n_tokens,
+            "dtype": dt.name,
+            "n_vocab": tok.n_vocab,
+            "pattern": tok.pattern,
+            "special_tokens": tok.special_tokens,
+            "separator": separator,
+            "sources": [os.fspath(p) for p in paths],
+        }
+        (work / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         for old in out_dir.glob("shard_*.npy"):
             old.unlink()
         final = []
         for q in out_paths:
             os.replace(q, out_dir / q.name)
             final.append(out_dir / q.name)
+        os.replace(work / "manifest.json", out_dir / "manifest.json")
         work.rmdir()
         out_paths = final
     seconds = time.perf_counter() - t0
@@ -299,16 +322,4 @@ def encode_files(
     }
     if single_file:
         summary["path"] = str(out_paths[0])
-    else:
-        manifest = {
-            "shards": [{"path": p.name, "tokens": c} for p, c in zip(out_paths, counts)],
-            "tokens": n_tokens,
-            "dtype": dt.name,
-            "n_vocab": tok.n_vocab,
-            "pattern": tok.pattern,
-            "special_tokens": tok.special_tokens,
-            "separator": separator,
-            "sources": [os.fspath(p) for p in paths],
-        }
-        (Path(dst) / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     return summary

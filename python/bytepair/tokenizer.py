@@ -7,6 +7,7 @@ for training (DESIGN §3.4).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -16,7 +17,7 @@ import numpy.typing as npt
 
 from . import _core
 from . import batch as _b
-from ._core import BytepairError, CoreTokenizer
+from ._core import BytepairError, CoreTokenizer, DisallowedSpecialError
 from .batch import PaddedBatch, PaddingArg, SideArg, TokenArg, TruncationArg
 from .counts import PretokenCounts, _check_threads, _progress_bar, count_pretokens
 
@@ -43,21 +44,33 @@ _STREAM_BLOCK_CHARS = 4 << 20
 
 _CUT_TRIES = 4096
 
+# What _last_safe_cut may use: nothing (a custom pattern), the rules of every built-in pattern (gpt2), or also the
+# end of any line (cl100k, o200k).
+_CUT_NONE, _CUT_ANY_PATTERN, _CUT_LINES = 0, 1, 2
 
-def _last_safe_cut(text: str) -> int:
-    r"""The largest index ``i`` found (``0 < i < len(text)``) where no pre-token of the built-in patterns (gpt2,
-    cl100k, o200k) can cross, so that encoding ``text[:i]`` and then ``text[i:]`` gives the ids of ``text``; 0 when
-    none is found. The two rules of ``PreTokenizer::is_safe_cut`` in the Rust core (tested there against the
-    regexes), in any script:
 
-    - a space after a character that is not whitespace (no alternative matches a non-whitespace character followed
-      by a space, and the piece at the space does not look behind);
-    - after a newline that has a character that is not whitespace on each side, the second not ``/`` (o200k's
-      punctuation takes ``[\r\n/]*`` after it).
+def _last_safe_cut(text: str, mode: int = _CUT_ANY_PATTERN) -> int:
+    r"""The largest index ``i`` found (``0 < i < len(text)``) where no pre-token can cross, so that encoding
+    ``text[:i]`` and then ``text[i:]`` gives the ids of ``text``; 0 when none is found. In any script:
+
+    - a space after a character that is not whitespace (every built-in pattern: no alternative matches a
+      non-whitespace character followed by a space, and the piece at the space does not look behind);
+    - after a newline that has a character that is not whitespace on each side, the second not ``/`` (every
+      built-in pattern; o200k's punctuation takes ``[
+/]*`` after it). These two are the rules of
+      ``PreTokenizer::is_safe_cut`` in the Rust core, tested there against the regexes;
+    - with ``mode=_CUT_LINES`` (cl100k and o200k, whose ``\s*[
+]`` / ``\s*[
+]+`` end a whitespace run at its
+      last line break, before ``\s+(?!\S)`` is tried): after any ``
+`` or ``
+`` followed by whitespace that holds
+      no line break (maybe none) and then a character that is not whitespace, not ``/`` right after the break.
+      So CRLF text, blank lines and indented lines (``　`` in Chinese) are cut too.
 
     ``str.isspace`` holds for every char of the regexes' ``\s`` (and a few more), so a char it calls non-whitespace
-    is one for the regexes too. Only the last few thousand spaces and newlines are looked at, so a long run of
-    whitespace costs little (and may give 0: the caller then buffers more text and tries again).
+    is one for the regexes too. Only the last few thousand candidates are looked at, so a long run of whitespace
+    costs little (and may give 0: the caller then buffers more text and tries again).
     """
     n = len(text)
     best = 0
@@ -71,19 +84,32 @@ def _last_safe_cut(text: str) -> int:
             break
     j = n - 1
     for _ in range(_CUT_TRIES):
-        j = text.rfind("\n", max(best, 1), j)
-        if j < 1:
+        # the last line break before j (either kind), after best
+        lo = best if mode == _CUT_LINES else max(best, 1)
+        j = max(text.rfind("\n", lo, j), text.rfind("\r", lo, j))
+        if j < lo or j < 0:
             break
+        if mode == _CUT_LINES:
+            k = j + 1
+            while k < n and k - j <= 64 and text[k] not in "\r\n" and text[k].isspace():
+                k += 1
+            if k < n and not text[k].isspace() and (k > j + 1 or text[k] != "/"):
+                return max(best, j + 1)
+            continue
+        if j < 1 or text[j] != "\n":
+            continue
         after = text[j + 1]
         if not text[j - 1].isspace() and not after.isspace() and after != "/":
             return j + 1
     return best
 
 
-def _can_cut(pattern: str, special_tokens: Iterable[str]) -> bool:
-    """Whether text may be cut at :func:`_last_safe_cut`: a built-in pattern (a custom regex may match across
-    anything), and no special token holding a space or a newline (a cut could fall inside one)."""
-    return pattern in PATTERNS.values() and not any(" " in t or "\n" in t for t in special_tokens)
+def _cut_mode(pattern: str, special_tokens: Iterable[str]) -> int:
+    """How text may be cut at :func:`_last_safe_cut`: not at all for a custom pattern (a custom regex may match
+    across anything) or when a special token holds a space or a line break (a cut could fall inside one)."""
+    if pattern not in PATTERNS.values() or any(" " in t or "\n" in t or "\r" in t for t in special_tokens):
+        return _CUT_NONE
+    return _CUT_ANY_PATTERN if pattern == PATTERNS["gpt2"] else _CUT_LINES
 
 
 def pretokenize(text: str, pattern: str = "cl100k") -> list[str]:
@@ -120,6 +146,12 @@ def _check_text(text: object, hint: str = "") -> None:
     """TypeError naming the type when ``text`` is not a str (``hint`` is appended to the message)."""
     if not isinstance(text, str):
         raise TypeError(f"text must be str, got {type(text).__name__}{hint}")
+
+
+def _shift_offset(message: str, start: int) -> str:
+    """A disallowed-special message with its ``character offset N`` moved by ``start``."""
+    return re.sub(r"at character offset (\d+)", lambda m: f"at character offset {int(m.group(1)) + start}", message,
+                  count=1)
 
 
 def _name_list(names: object, what: str) -> list[str] | None:
@@ -706,15 +738,18 @@ class Tokenizer:
         a point where no piece of the built-in patterns can cross (a space after a non-space, or a newline between
         two non-spaces, in any script), so memory stays flat over a long stream and time is linear. With a custom
         pattern, or a special token containing a space or a newline, no such point is known and the whole stream is
-        buffered; so is a stretch of text with no such point (one pre-token, e.g. Chinese without punctuation).
+        buffered; so is a stretch of text with no such point (one pre-token, e.g. Chinese without punctuation or
+        line breaks). Ids are yielded as parts are encoded: an error (a disallowed special token, whose offset is
+        given in the whole stream) may come after some ids.
 
         Raises:
             TypeError: an item is not a str. As :meth:`encode` otherwise.
         """
         allowed, disallowed = self._special_args(allowed_special, disallowed_special)
-        can_cut = _can_cut(self.pattern, self._special_list)
+        mode = _cut_mode(self.pattern, self._special_list)
         buf: list[str] = []
         size = 0
+        done = 0  # characters encoded
         # the buffer size at which to look for a cut: a block past what is buffered, or twice as much when no cut
         # was found (so that text with few cuts costs linear time, not a search per item)
         goal = _STREAM_BLOCK_CHARS
@@ -723,16 +758,27 @@ class Tokenizer:
                 raise TypeError(f"encode_iterable: item {i} is of type {type(line).__name__}, expected str")
             buf.append(line)
             size += len(line)
-            if can_cut and size >= goal:
+            if mode and size >= goal:
                 text = "".join(buf)
-                cut = _last_safe_cut(text)
+                cut = _last_safe_cut(text, mode)
                 if cut > 0:
-                    yield from self._core.encode(text[:cut], allowed, disallowed)
+                    yield from self._encode_at(text[:cut], done, allowed, disallowed)
+                    done += cut
                     text = text[cut:]
                 buf, size = [text], len(text)
                 goal = size + max(_STREAM_BLOCK_CHARS, size)
         if buf:
-            yield from self._core.encode("".join(buf), allowed, disallowed)
+            yield from self._encode_at("".join(buf), done, allowed, disallowed)
+
+    def _encode_at(
+        self, text: str, start: int, allowed: list[str] | None, disallowed: list[str] | None
+    ) -> list[int]:
+        """``encode`` of a part of a stream that starts at character ``start``: a disallowed special token's offset
+        is given in the stream."""
+        try:
+            return self._core.encode(text, allowed, disallowed)
+        except DisallowedSpecialError as e:
+            raise DisallowedSpecialError(_shift_offset(str(e), start)) from None
 
     def encode_file(
         self,

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .. import _core
 from .._core import BytepairError, FormatError
 
@@ -105,8 +107,9 @@ def _special_ids(special_tokens: object) -> dict[str, int]:
     for t, i in special_tokens.items():
         if not isinstance(t, str):
             raise TypeError(f"special_tokens: token {t!r} is not a str")
-        if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < 2**32:
-            raise BytepairError(f"special_tokens: id of {t!r} must be an int from 0 to 2**32 - 1, got {i!r}")
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < 2**32 - 1:
+            raise BytepairError(f"special_tokens: id of {t!r} must be an int from 0 to 2**32 - 2, got {i!r}")
+        i = int(i)
         if i in seen:
             raise BytepairError(f"special_tokens: {seen[i]!r} and {t!r} have the same id {i}")
         seen[i] = t
