@@ -735,8 +735,9 @@ class Tokenizer:
         """Encodes a stream of strings (e.g. the lines of a file opened in text mode) lazily.
 
         The ids are exactly those of encoding the concatenation ``"".join(lines)``: text is buffered and encoded up to
-        a point where no piece of the built-in patterns can cross (a space after a non-space, or a newline between
-        two non-spaces, in any script), so memory stays flat over a long stream and time is linear. With a custom
+        a point where no piece of the built-in patterns can cross (a space after a non-space, a newline between two
+        non-spaces, and with cl100k and o200k the end of any line, in any script), so memory stays flat over a long
+        stream and time is linear. With a custom
         pattern, or a special token containing a space or a newline, no such point is known and the whole stream is
         buffered; so is a stretch of text with no such point (one pre-token, e.g. Chinese without punctuation or
         line breaks). Ids are yielded as parts are encoded: an error (a disallowed special token, whose offset is
