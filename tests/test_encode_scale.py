@@ -620,8 +620,10 @@ def test_invalid_id_message_gives_the_last_valid_id():
     tok = bp.Tokenizer.from_tiktoken(_ranks_file())
     last = tok.n_vocab - 1
     for bad in (tok.n_vocab, -1, 10**6):
-        with pytest.raises(bp.BytepairError, match=rf"invalid token id {bad}: ids must be from 0 to {last} "):
+        with pytest.raises(bp.BytepairError, match=rf"invalid token id {bad} at position 1: ids must be from 0 to {last} "):
             tok.decode([1, bad])
+        with pytest.raises(bp.BytepairError, match=rf"invalid token id {bad}: ids must be from 0 to {last} "):
+            tok.decode_single_token_bytes(bad)
 
 
 def test_encode_file_refuses_a_directory_or_missing_parent(tmp_path, cl100k_tok):
@@ -655,3 +657,17 @@ def test_encode_iterable_error_gives_the_offset_in_the_stream(cl100k_tok):
     lines = ["hello world\n"] * 500_000 + ["x <|endoftext|>"]
     with pytest.raises(bp.DisallowedSpecialError, match=rf"at character offset {12 * 500_000 + 2}\b"):
         list(cl100k_tok.encode_iterable(lines))
+
+
+def test_cli_encode_errors_name_the_flags(tmp_path, capsys):
+    from bytepair.cli import main
+
+    src = tmp_path / "a.txt"
+    src.write_text("hello", encoding="utf-8")
+    ranks = str(_ranks_file())
+    out = str(tmp_path / "out")
+    for args, flag in ((["--threads", "0"], "--threads must be"), (["--shard-tokens", "0"], "--shard-tokens must be"),
+                       (["--allowed-special", "<|nope|>"], "--allowed-special: ")):
+        assert main(["encode", "-t", ranks, str(src), "--out", out, "-q", *args]) == 2
+        err = capsys.readouterr().err
+        assert flag in err, err

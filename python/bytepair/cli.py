@@ -37,6 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Python argument names in error messages -> the flags of a command
+_FLAGS = {
+    "encode": (("num_threads", "--threads"), ("shard_tokens", "--shard-tokens"),
+               ("allowed_special", "--allowed-special")),
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -53,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ". Pass --allowed-special TOKEN (or all) to encode it as a special token, or --plain-specials to "
                 "encode it as normal text"
             )
+        for arg, flag in _FLAGS.get(args.command, ()):  # name the flag the user typed, not the Python argument
+            message = message.replace(f"{arg} must be", f"{flag} must be").replace(f"{arg}: ", f"{flag}: ")
         print(f"bytepair {args.command}: error: {message}", file=sys.stderr)
         return 2
 

@@ -180,7 +180,16 @@ fn id_of(tok: &Tokenizer, item: &Bound<'_, PyAny>, pos: Option<usize>) -> PyResu
         {
             Ok(v as u32)
         }
-        Ok(v) => Err(to_py(tok.invalid_id(v))),
+        Ok(v) => {
+            // the core's message, with the position of the id in the list when there is one
+            let msg = tok.invalid_id(v).to_string();
+            let from = format!("invalid token id {v}");
+            Err(BytepairError::new_err(msg.replacen(
+                &from,
+                &format!("{from}{at}"),
+                1,
+            )))
+        }
         Err(_) => Err(BytepairError::new_err(format!(
             "invalid token id {}{at}: ids must be from 0 to {} (n_vocab = {})",
             index.repr()?,
