@@ -671,3 +671,12 @@ def test_cli_encode_errors_name_the_flags(tmp_path, capsys):
         assert main(["encode", "-t", ranks, str(src), "--out", out, "-q", *args]) == 2
         err = capsys.readouterr().err
         assert flag in err, err
+
+
+def test_two_special_tokens_with_one_id_are_named():
+    vocab = {i: bytes([i]) for i in range(256)}
+    with pytest.raises(bp.BytepairError, match=r'"<\|y\|>" has id 300, which is already the id of the special token '
+                                               r'"<\|x\|>"'):
+        bp.Tokenizer(vocab, [], {"<|x|>": 300, "<|y|>": 300})
+    with pytest.raises(bp.BytepairError, match="already uses for the token"):
+        bp.Tokenizer(vocab, [], {"<|x|>": 65})

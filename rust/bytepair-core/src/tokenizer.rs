@@ -190,10 +190,14 @@ impl Tokenizer {
             }
             decoder[id as usize] = Some(bytes);
         }
-        for (t, id) in &special_tokens {
+        for (k, (t, id)) in special_tokens.iter().enumerate() {
             if decoder[*id as usize].is_some() {
+                let other = match special_tokens[..k].iter().find(|(_, i)| i == id) {
+                    Some((o, _)) => format!("the special token {o:?}"),
+                    None => "a regular token".to_string(),
+                };
                 return Err(Error::InvalidArgument(format!(
-                    "special token {t:?} has id {id}, which is already the id of a regular token"
+                    "special token {t:?} has id {id}, which is already the id of {other}"
                 )));
             }
             decoder[*id as usize] = Some(t.as_bytes().to_vec());
