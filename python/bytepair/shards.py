@@ -82,57 +82,40 @@ def read_blocks(path: Path, block_chars: int = _BLOCK_CHARS, cut: int = 2) -> It
     Raises:
         BytepairError: invalid UTF-8 (names the file and the byte offset).
     """
-    from .tokenizer import _last_safe_cut
+    from .tokenizer import _cut_stream
 
-    decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    consumed = 0
-    done = 0  # characters yielded
-    parts: list[str] = []
-    size = 0
-    goal = block_chars  # buffered characters at which to look for a cut (doubled when none is found)
-    with open(path, "rb") as f:
-        while True:
-            data = f.read(_READ_BYTES)
-            final = not data
-            pending = decoder.getstate()[0]
-            try:
-                parts.append(decoder.decode(data, final=final))
-            except UnicodeDecodeError as e:
-                offset = consumed - len(pending) + e.start
-                raise BytepairError(f"{path}: invalid UTF-8 at byte offset {offset}") from None
-            size += len(parts[-1])
-            consumed += len(data)
-            if final:
-                break
-            if cut and size >= goal:
-                buf = "".join(parts)
-                c = _last_safe_cut(buf, cut)
-                if c > 0:
-                    yield done, buf[:c]
-                    done += c
-                    buf = buf[c:]
-                parts, size = [buf], len(buf)
-                goal = size + max(block_chars, size)
-    buf = "".join(parts)
-    if buf:
-        yield done, buf
+    def texts() -> Iterator[str]:
+        decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        consumed = 0
+        with open(path, "rb") as f:
+            while True:
+                data = f.read(_READ_BYTES)
+                pending = decoder.getstate()[0]
+                try:
+                    text = decoder.decode(data, final=not data)
+                except UnicodeDecodeError as e:
+                    offset = consumed - len(pending) + e.start
+                    raise BytepairError(f"{path}: invalid UTF-8 at byte offset {offset}") from None
+                yield text
+                consumed += len(data)
+                if not data:
+                    return
 
-
-_OFFSET = re.compile(r"at character offset (\d+)")
+    return _cut_stream(texts(), cut, block_chars)
 
 
 def _offset_in_file(message: str, batch: list[tuple[int, str]]) -> str:
     """The core's message for a disallowed special token in one of ``batch``'s blocks, with the offset in the
-    block turned into the offset in the file (the first block, in order, that holds a disallowed special token
-    is the one the core reports)."""
-    m = _OFFSET.search(message)
-    token = re.search(r'special token "(.*?)"', message)
-    if m is None or token is None:
+    block turned into the offset in the file (the first block, in order, that holds the token at that offset is
+    the one the core reports)."""
+    from .tokenizer import _shift_offset
+
+    m = re.search(r'special token "(.*?)" at character offset (\d+)', message)
+    if m is None:
         return message
     for start, text in batch:
-        at = text.find(token.group(1))
-        if at >= 0 and at == int(m.group(1)):
-            return message[: m.start(1)] + str(start + at) + message[m.end(1) :]
+        if text.startswith(m.group(1), int(m.group(2))):
+            return _shift_offset(message, start)
     return message
 
 
@@ -243,14 +226,14 @@ def encode_files(
             batch: list[tuple[int, str]] = []
             size = 0
 
-            def flush(batch: list[tuple[int, str]], p: Path = p) -> int:
+            def flush(batch: list[tuple[int, str]]) -> int:
                 try:
                     ids, _ = tok.encode_batch_to_numpy(
                         [t for _, t in batch], num_threads=num_threads, allowed_special=allowed_special,
                         disallowed_special=disallowed_special,
                     )
                 except DisallowedSpecialError as e:
-                    raise DisallowedSpecialError(f"{p}: {_offset_in_file(str(e), batch)}") from None
+                    raise DisallowedSpecialError(_offset_in_file(str(e), batch)) from None
                 emit(ids)
                 if bar is not None:
                     bar.update(sum(len(t.encode("utf-8")) for _, t in batch))
@@ -265,8 +248,6 @@ def encode_files(
                         batch, size = [], 0
                 if batch:
                     n_tokens += flush(batch)
-            except DisallowedSpecialError:
-                raise
             except BytepairError as e:
                 raise type(e)(f"{p}: {e}" if str(p) not in str(e) else str(e)) from None
             if sep:

@@ -56,17 +56,12 @@ def _last_safe_cut(text: str, mode: int = _CUT_ANY_PATTERN) -> int:
     - a space after a character that is not whitespace (every built-in pattern: no alternative matches a
       non-whitespace character followed by a space, and the piece at the space does not look behind);
     - after a newline that has a character that is not whitespace on each side, the second not ``/`` (every
-      built-in pattern; o200k's punctuation takes ``[
-/]*`` after it). These two are the rules of
+      built-in pattern; o200k's punctuation takes ``[\r\n/]*`` after it). These two are the rules of
       ``PreTokenizer::is_safe_cut`` in the Rust core, tested there against the regexes;
-    - with ``mode=_CUT_LINES`` (cl100k and o200k, whose ``\s*[
-]`` / ``\s*[
-]+`` end a whitespace run at its
-      last line break, before ``\s+(?!\S)`` is tried): after any ``
-`` or ``
-`` followed by whitespace that holds
+    - with ``mode=_CUT_LINES`` (cl100k and o200k, whose ``\s*[\r\n]`` / ``\s*[\r\n]+`` end a whitespace run at its
+      last line break, before ``\s+(?!\S)`` is tried): after any ``\r`` or ``\n`` followed by whitespace that holds
       no line break (maybe none) and then a character that is not whitespace, not ``/`` right after the break.
-      So CRLF text, blank lines and indented lines (``　`` in Chinese) are cut too.
+      So CRLF text, blank lines and indented lines (``\u3000`` in Chinese) are cut too.
 
     ``str.isspace`` holds for every char of the regexes' ``\s`` (and a few more), so a char it calls non-whitespace
     is one for the regexes too. Only the last few thousand candidates are looked at, so a long run of whitespace
@@ -82,26 +77,51 @@ def _last_safe_cut(text: str, mode: int = _CUT_ANY_PATTERN) -> int:
         if not text[i - 1].isspace():
             best = i
             break
-    j = n - 1
+    lines = mode == _CUT_LINES
+    lo = best if lines else max(best, 1)  # a break at j gives the cut j + 1, after best
+    end = n - 1  # so that a char follows the break
     for _ in range(_CUT_TRIES):
-        # the last line break before j (either kind), after best
-        lo = best if mode == _CUT_LINES else max(best, 1)
-        j = max(text.rfind("\n", lo, j), text.rfind("\r", lo, j))
-        if j < lo or j < 0:
+        j = text.rfind("\n", lo, end)
+        if lines:
+            j = max(j, text.rfind("\r", lo, end))
+        if j < lo:
             break
-        if mode == _CUT_LINES:
+        end = j
+        if lines:
             k = j + 1
             while k < n and k - j <= 64 and text[k] not in "\r\n" and text[k].isspace():
                 k += 1
             if k < n and not text[k].isspace() and (k > j + 1 or text[k] != "/"):
-                return max(best, j + 1)
-            continue
-        if j < 1 or text[j] != "\n":
-            continue
-        after = text[j + 1]
-        if not text[j - 1].isspace() and not after.isspace() and after != "/":
+                return j + 1
+        elif not text[j - 1].isspace() and not text[j + 1].isspace() and text[j + 1] != "/":
             return j + 1
     return best
+
+
+def _cut_stream(parts: Iterable[str], mode: int, block: int) -> Iterator[tuple[int, str]]:
+    """``(character offset, text)`` blocks whose concatenation is ``"".join(parts)``, cut at
+    :func:`_last_safe_cut` once about ``block`` characters are buffered, so memory stays bounded by a few blocks.
+    With ``mode=_CUT_NONE`` everything is one block; so is a stretch with no cut, until its end. When no cut is
+    found, the next try waits until the buffer has doubled, so text with few cuts costs linear time."""
+    buf: list[str] = []
+    size = 0
+    done = 0  # characters yielded
+    goal = block
+    for part in parts:
+        buf.append(part)
+        size += len(part)
+        if mode and size >= goal:
+            text = "".join(buf)
+            cut = _last_safe_cut(text, mode)
+            if cut > 0:
+                yield done, text[:cut]
+                done += cut
+                text = text[cut:]
+            buf, size = [text], len(text)
+            goal = size + max(block, size)
+    text = "".join(buf)
+    if text:
+        yield done, text
 
 
 def _cut_mode(pattern: str, special_tokens: Iterable[str]) -> int:
@@ -747,29 +767,14 @@ class Tokenizer:
             TypeError: an item is not a str. As :meth:`encode` otherwise.
         """
         allowed, disallowed = self._special_args(allowed_special, disallowed_special)
-        mode = _cut_mode(self.pattern, self._special_list)
-        buf: list[str] = []
-        size = 0
-        done = 0  # characters encoded
-        # the buffer size at which to look for a cut: a block past what is buffered, or twice as much when no cut
-        # was found (so that text with few cuts costs linear time, not a search per item)
-        goal = _STREAM_BLOCK_CHARS
-        for i, line in enumerate(lines):
-            if not isinstance(line, str):
-                raise TypeError(f"encode_iterable: item {i} is of type {type(line).__name__}, expected str")
-            buf.append(line)
-            size += len(line)
-            if mode and size >= goal:
-                text = "".join(buf)
-                cut = _last_safe_cut(text, mode)
-                if cut > 0:
-                    yield from self._encode_at(text[:cut], done, allowed, disallowed)
-                    done += cut
-                    text = text[cut:]
-                buf, size = [text], len(text)
-                goal = size + max(_STREAM_BLOCK_CHARS, size)
-        if buf:
-            yield from self._encode_at("".join(buf), done, allowed, disallowed)
+        def checked() -> Iterator[str]:
+            for i, line in enumerate(lines):
+                if not isinstance(line, str):
+                    raise TypeError(f"encode_iterable: item {i} is of type {type(line).__name__}, expected str")
+                yield line
+
+        for start, text in _cut_stream(checked(), _cut_mode(self.pattern, self._special_list), _STREAM_BLOCK_CHARS):
+            yield from self._encode_at(text, start, allowed, disallowed)
 
     def _encode_at(
         self, text: str, start: int, allowed: list[str] | None, disallowed: list[str] | None

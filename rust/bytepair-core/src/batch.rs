@@ -298,7 +298,8 @@ where
 /// machine's memory: with overcommit the reservation succeeds and filling it gets the process killed.
 fn filled<T: Copy>(n: usize, value: T) -> Option<Vec<T>> {
     let bytes = (n as u64).checked_mul(std::mem::size_of::<T>() as u64)?;
-    if physical_memory().is_some_and(|m| bytes > m) {
+    // (only asked for large batches: reading /proc/meminfo would cost more than a small batch)
+    if bytes > 1 << 30 && physical_memory().is_some_and(|m| bytes > m) {
         return None;
     }
     let mut v = Vec::new();
