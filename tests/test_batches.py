@@ -174,6 +174,24 @@ def test_pad_id_out_of_range(cl100k_tok, pad_id):
         cl100k_tok.encode_batch_to_numpy(["a", "a b"], pad_id=pad_id)
 
 
+@pytest.mark.parametrize("what", ["pad_id", "bos", "eos"])
+def test_id_beyond_uint32_names_the_vocabulary_bound(cl100k_tok, what):
+    """An id that must be a token names 0..n_vocab - 1 whether or not it fits a uint32 (the bound the core gives
+    for 200_000), not 0..2**32 - 1."""
+    last = cl100k_tok.n_vocab - 1
+    bound = rf"ids must be from 0 to {last} \(n_vocab = {last + 1}\)"
+
+    def call(i: int) -> None:
+        if what == "pad_id":
+            cl100k_tok.encode_batch_to_numpy(["a", "a b"], pad_id=i)
+        else:
+            cl100k_tok.encode_batch_to_numpy(["a"], add_special=(i, None) if what == "bos" else (None, i))
+
+    for i in (200_000, -1, 2**32, 2**70):
+        with pytest.raises(bp.BytepairError, match=rf"invalid token id {i}: {bound}"):
+            call(i)
+
+
 def test_pad_id_not_a_token_names_the_opt_in(cl100k_tok):
     with pytest.raises(bp.BytepairError, match=r"no token has this id.*allow_any_pad_id=True"):
         cl100k_tok.encode_batch_to_numpy(["a", "a b"], pad_id=100256)  # unassigned id below n_vocab

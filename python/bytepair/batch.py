@@ -78,8 +78,10 @@ def max_length_value(max_length: object) -> int | None:
     return int(max_length)
 
 
-def token_id(token: object, what: str, specials: Mapping[str, int]) -> int | None:
-    """An id given as an int or as the text of a special token; ``None`` stays ``None``. Range checks are the core's."""
+def token_id(token: object, what: str, specials: Mapping[str, int], n_vocab: int | None = None) -> int | None:
+    """An id given as an int or as the text of a special token; ``None`` stays ``None``. Range checks are the core's,
+    except for ints that are no ``uint32``: their message names ``0..n_vocab - 1`` when the id must be a token
+    (``n_vocab`` given), else ``0..2**32 - 1``."""
     if token is None:
         return None
     if isinstance(token, str):
@@ -90,11 +92,14 @@ def token_id(token: object, what: str, specials: Mapping[str, int]) -> int | Non
     if isinstance(token, bool) or not isinstance(token, (int, np.integer)):
         raise TypeError(f"{what} must be a token id (int), a special-token string or None, got {type(token).__name__}")
     if not 0 <= token < 2**32:
-        raise BytepairError(f"{what}: invalid token id {token}: ids must be from 0 to 2**32 - 1")
+        bound = "2**32 - 1" if n_vocab is None else f"{n_vocab - 1} (n_vocab = {n_vocab})"
+        raise BytepairError(f"{what}: invalid token id {token}: ids must be from 0 to {bound}")
     return int(token)
 
 
-def add_special_ids(add_special: object, specials: Mapping[str, int]) -> tuple[int | None, int | None]:
+def add_special_ids(
+    add_special: object, specials: Mapping[str, int], n_vocab: int
+) -> tuple[int | None, int | None]:
     if add_special is None:
         return None, None
     if isinstance(add_special, (str, bytes)) or not isinstance(add_special, (tuple, list)) or len(add_special) != 2:
@@ -102,7 +107,8 @@ def add_special_ids(add_special: object, specials: Mapping[str, int]) -> tuple[i
             f"add_special must be a pair (bos, eos) of token ids or special-token strings (either may be None), "
             f"got {add_special!r}"
         )
-    return token_id(add_special[0], "add_special bos", specials), token_id(add_special[1], "add_special eos", specials)
+    bos = token_id(add_special[0], "add_special bos", specials, n_vocab)
+    return bos, token_id(add_special[1], "add_special eos", specials, n_vocab)
 
 
 def default_pad_id(specials: Mapping[str, int]) -> int:

@@ -1035,10 +1035,10 @@ def _pad_batch(
     specials = tok.special_tokens
     pad = _b.padding_name(padding)
     if pad_id is not None:
-        pad_value = _b.token_id(pad_id, "pad_id", specials)
+        pad_value = _b.token_id(pad_id, "pad_id", specials, None if allow_any_pad_id else tok.n_vocab)
     else:
         pad_value = None if pad == "false" else _b.default_pad_id(specials)
-    bos, eos = _b.add_special_ids(add_special, specials)
+    bos, eos = _b.add_special_ids(add_special, specials, tok.n_vocab)
     ids, mask = tok._core.encode_batch_padded(
         texts,
         allowed,
