@@ -3,6 +3,7 @@ plain reference BPE and tiktoken, numpy outputs, count_tokens, encode_iterable a
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import random
@@ -680,3 +681,48 @@ def test_two_special_tokens_with_one_id_are_named():
         bp.Tokenizer(vocab, [], {"<|x|>": 300, "<|y|>": 300})
     with pytest.raises(bp.BytepairError, match="already uses for the token"):
         bp.Tokenizer(vocab, [], {"<|x|>": 65})
+
+
+def test_special_token_far_above_the_vocabulary(cl100k_enc, tmp_path):
+    """A special token whose id is near 2**32 (tiktoken accepts any id): the tables indexed by id were sized by it,
+    and the process was OOM-killed in from_tiktoken. Now ids, batches, decoding, vocab, save/load and analyze work
+    and agree with tiktoken on the same special tokens."""
+    far = 2**32 - 2
+    specials = {"<|endoftext|>": 100257, "<|far|>": far}
+    enc = tiktoken.Encoding(name="far", pat_str=cl100k_enc._pat_str, mergeable_ranks=cl100k_enc._mergeable_ranks,
+                            special_tokens=specials)
+    tok = bp.Tokenizer.from_tiktoken(enc)
+    text = "hi <|far|> there<|endoftext|> x"
+    want = enc.encode(text, allowed_special="all")
+    assert far in want
+    assert tok.n_vocab == enc.n_vocab == far + 1
+    assert tok.encode(text, allowed_special="all") == want
+    assert tok.encode_batch([text, "a b"], allowed_special="all") == [want, enc.encode("a b")]
+    assert tok.encode_to_numpy(text, allowed_special="all").tolist() == want
+    flat, offsets = tok.encode_batch_to_numpy([text, "a b"], allowed_special="all")
+    assert flat.tolist() == want + enc.encode("a b") and offsets.tolist() == [0, len(want), len(want) + 2]
+    assert tok.decode(want) == enc.decode(want) == text
+    assert tok.decode_single_token_bytes(far) == enc.decode_single_token_bytes(far) == b"<|far|>"
+    assert tok.vocab[far] == b"<|far|>" and max(tok.vocab) == far
+    with pytest.raises(bp.BytepairError, match=r"no token has this id \(unassigned id below n_vocab = 4294967295\)"):
+        tok.decode([far - 1])
+    tok.save(tmp_path / "far.json")
+    back = bp.Tokenizer.from_file(tmp_path / "far.json")
+    assert back.n_vocab == far + 1 and back.encode(text, allowed_special="all") == want
+    assert bp.analyze(tok, "hello world").vocab_size == len(cl100k_enc._mergeable_ranks)
+
+
+def test_sparse_ranks_are_refused_before_allocating(tmp_path):
+    """A regular token with a rank (id) near 2**32 among 257 tokens: a clear error naming it, not tables of
+    gigabytes (the process was OOM-killed); a gap within the bound (2 x tokens + 2**22) is accepted."""
+    lines = [f"{base64.b64encode(bytes([b])).decode()} {b}" for b in range(256)]
+    p = tmp_path / "sparse.tiktoken"
+    p.write_text("\n".join([*lines, f"{base64.b64encode(b'ab').decode()} 3000000000"]) + "\n")
+    with pytest.raises(bp.BytepairError, match=r"sparse: 3000000000 is the largest for 257 regular tokens.*below "
+                                               r"2 x 257 \+ 2\*\*22 = 4194818"):
+        bp.Tokenizer.from_tiktoken(str(p), pattern="gpt2")
+    vocab = {i: bytes([i]) for i in range(256)}
+    with pytest.raises(bp.BytepairError, match=r"sparse: 3000000000 is the largest for 257 regular tokens"):
+        bp.Tokenizer({**vocab, 3_000_000_000: b"ab"}, [(b"a", b"b")])
+    ok = bp.Tokenizer({**vocab, 4_194_817: b"ab"}, [(b"a", b"b")])
+    assert ok.encode("ab") == [4_194_817] and ok.n_vocab == 4_194_818

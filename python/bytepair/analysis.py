@@ -123,7 +123,7 @@ def _measure(tok: Tokenizer, name: str, texts: list[str], seen: np.ndarray) -> C
         raise BytepairError(f"no text to analyze for {name!r}: compression of empty text is undefined")
     ids, _ = tok.encode_batch_to_numpy(texts)
     local = np.zeros_like(seen)
-    local[ids] = True
+    local[ids[ids < len(local)]] = True
     seen |= local
     return Compression(
         name=name,
@@ -151,7 +151,10 @@ def analyze(tok: Tokenizer, texts: Texts | Mapping[str, Texts]) -> Analysis:
         BytepairError: empty text (compression would divide by zero), naming which.
         TypeError: items that are not str.
     """
-    seen = np.zeros(tok.n_vocab, dtype=bool)
+    special = set(tok.special_tokens.values())
+    mergeable = [i for i in tok.vocab if i not in special]
+    # sized by the mergeable ids (a special token's id may be near 2**32); ids above are special tokens, not counted
+    seen = np.zeros(max(mergeable, default=-1) + 1, dtype=bool)
     by_name: dict[str, Compression] = {}
     if isinstance(texts, Mapping):
         if not texts:
@@ -164,8 +167,6 @@ def analyze(tok: Tokenizer, texts: Texts | Mapping[str, Texts]) -> Analysis:
         overall = Compression(name="all", ids_used=int(seen.sum()), **sums)
     else:
         overall = _measure(tok, "all", _as_texts(texts, "texts"), seen)
-    special = set(tok.special_tokens.values())
-    mergeable = [i for i in tok.vocab if i not in special]
     unseen = [i for i in mergeable if not seen[i]]
     return Analysis(overall=overall, by_name=by_name, vocab_size=len(mergeable), unseen_ids=unseen)
 

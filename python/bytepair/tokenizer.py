@@ -445,7 +445,8 @@ class Tokenizer:
             FileNotFoundError: the ranks file does not exist.
             FormatError: a malformed ranks file (the message names the file and line).
             BytepairError: a missing pattern, duplicate ranks, a special token whose id is also a rank or another
-                special token's, an id outside 0..2**32 - 1.
+                special token's, an id outside 0..2**32 - 1, ranks too sparse for tables indexed by rank (a rank
+                of 2 x the number of tokens + 2**22 or more; a special token may have any id up to 2**32 - 2).
             TypeError: ``special_tokens`` is not a mapping of str to int.
         """
         from .formats import tiktoken as _tt

@@ -20,12 +20,41 @@ pub struct Tokenizer {
     rank_to_id: Vec<u32>,
     /// True when `rank_to_id` is the identity (then encoding skips the mapping pass).
     ids_are_ranks: bool,
-    /// id -> bytes (`None` for unassigned ids). Special tokens included.
+    /// id -> bytes (`None` for unassigned ids), for ids below [`Tokenizer::dense_ids`]: the regular tokens and
+    /// the special tokens near them.
     decoder: Vec<Option<Vec<u8>>>,
+    /// Special tokens whose ids are far above the regular ones (see [`dense_bound`]), sorted by id: a table indexed
+    /// by id would take gigabytes for one id near 2**32.
+    far: Vec<(u32, Vec<u8>)>,
+    /// One more than the largest id.
+    n_vocab: usize,
     special: SpecialTokens,
     pretok: PreTokenizer,
     /// The merges, in order, when the tokenizer was built from them (or trained).
     merges: Option<Vec<(Vec<u8>, Vec<u8>)>>,
+}
+
+/// Regular token ids (and ranks) must be below this, for `n` regular tokens: twice as many, and 2**22 more (ranks
+/// past the pair map's 21 bits stay possible in a small vocabulary, and the tests use them). Tables indexed by id
+/// or rank then take at most about 100 MB more than the vocabulary's own size; tiktoken's files and trained
+/// vocabularies number their tokens 0..n.
+fn dense_bound(n: usize) -> u64 {
+    2 * n as u64 + (1 << 22)
+}
+
+/// An error naming the largest id when the regular ids are too sparse for tables indexed by id ([`dense_bound`]),
+/// instead of allocating gigabytes for one stray id.
+fn check_dense(max_id: u32, n: usize) -> Result<()> {
+    if max_id as u64 >= dense_bound(n) {
+        return Err(Error::InvalidArgument(format!(
+            "the token ids (ranks) are sparse: {max_id} is the largest for {n} regular tokens; bytepair keeps tables \
+             indexed by id and accepts ids (ranks) below 2 x {n} + 2**22 = {} (tiktoken's files number them from 0 \
+             to {}); special tokens may have any id",
+            dense_bound(n),
+            n.saturating_sub(1)
+        )));
+    }
+    Ok(())
 }
 
 impl Tokenizer {
@@ -42,6 +71,7 @@ impl Tokenizer {
     ) -> Result<Self> {
         let pretok = PreTokenizer::new(pattern)?;
         let max_rank = ranks.values().copied().max().unwrap_or(0);
+        check_dense(max_rank, ranks.len())?;
         let mut rank_to_id = Vec::with_capacity(max_rank as usize + 1);
         rank_to_id.extend(0..=max_rank);
         let pairs: Vec<(Vec<u8>, u32)> = ranks.iter().map(|(k, v)| (k.clone(), *v)).collect();
@@ -181,7 +211,20 @@ impl Tokenizer {
                 "token id {max_id} is too large"
             )));
         }
-        let mut decoder: Vec<Option<Vec<u8>>> = vec![None; max_id as usize + 1];
+        let max_regular = id_bytes.iter().map(|(_, id)| *id).max().unwrap_or(0);
+        check_dense(max_regular, id_bytes.len())?;
+        // special tokens below the bound of the regular ids go in the table too; the others in `far`
+        let bound = dense_bound(id_bytes.len());
+        let dense_len = special_tokens
+            .iter()
+            .map(|(_, id)| *id)
+            .filter(|&id| (id as u64) < bound)
+            .chain([max_regular])
+            .max()
+            .unwrap_or(0) as usize
+            + 1;
+        let mut decoder: Vec<Option<Vec<u8>>> = vec![None; dense_len];
+        let mut far: Vec<(u32, Vec<u8>)> = Vec::new();
         for (bytes, id) in id_bytes {
             if decoder[id as usize].is_some() {
                 return Err(Error::InvalidArgument(format!(
@@ -191,7 +234,11 @@ impl Tokenizer {
             decoder[id as usize] = Some(bytes);
         }
         for (k, (t, id)) in special_tokens.iter().enumerate() {
-            if decoder[*id as usize].is_some() {
+            let taken = match decoder.get(*id as usize) {
+                Some(b) => b.is_some(),
+                None => far.iter().any(|(i, _)| i == id),
+            };
+            if taken {
                 let other = match special_tokens[..k].iter().find(|(_, i)| i == id) {
                     Some((o, _)) => format!("the special token {o:?}"),
                     None => "a regular token".to_string(),
@@ -200,8 +247,13 @@ impl Tokenizer {
                     "special token {t:?} has id {id}, which is already the id of {other}"
                 )));
             }
-            decoder[*id as usize] = Some(t.as_bytes().to_vec());
+            let bytes = t.as_bytes().to_vec();
+            match decoder.get_mut(*id as usize) {
+                Some(slot) => *slot = Some(bytes),
+                None => far.push((*id, bytes)),
+            }
         }
+        far.sort_unstable_by_key(|(id, _)| *id);
         let special = SpecialTokens::new(special_tokens)?;
         let lookup = RankMap::new(&ranks);
         let ids_are_ranks = rank_to_id.iter().enumerate().all(|(i, &id)| i as u32 == id);
@@ -212,6 +264,8 @@ impl Tokenizer {
             ranks,
             rank_to_id,
             decoder,
+            far,
+            n_vocab: max_id as usize + 1,
             special,
             pretok,
             merges,
@@ -220,6 +274,12 @@ impl Tokenizer {
 
     /// One more than the largest id (tiktoken's `n_vocab`).
     pub fn n_vocab(&self) -> usize {
+        self.n_vocab
+    }
+
+    /// Ids below this are the regular tokens and the special tokens near them (tables indexed by id can cover
+    /// them); the ids from here to [`Tokenizer::n_vocab`] are at most the special tokens far above the rest.
+    pub fn dense_ids(&self) -> usize {
         self.decoder.len()
     }
 
@@ -260,7 +320,14 @@ impl Tokenizer {
 
     /// The bytes of an id, `None` when unassigned or out of range.
     pub fn token_bytes(&self, id: u32) -> Option<&[u8]> {
-        self.decoder.get(id as usize).and_then(|b| b.as_deref())
+        match self.decoder.get(id as usize) {
+            Some(b) => b.as_deref(),
+            None => self
+                .far
+                .binary_search_by_key(&id, |(i, _)| *i)
+                .ok()
+                .map(|k| &self.far[k].1[..]),
+        }
     }
 
     /// Iterates `(id, bytes)` over assigned ids in id order, special tokens included.
@@ -269,6 +336,7 @@ impl Tokenizer {
             .iter()
             .enumerate()
             .filter_map(|(i, b)| b.as_deref().map(|b| (i as u32, b)))
+            .chain(self.far.iter().map(|(i, b)| (*i, &b[..])))
     }
 
     /// The merges in order: as given or trained, or else derived from the ranks (each multi-byte token's merge is

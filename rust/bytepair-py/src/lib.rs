@@ -590,7 +590,7 @@ impl PyTokenizer {
 
     fn ints(&self, py: Python<'_>) -> &[Py<PyAny>] {
         self.ints.get_or_init(|| {
-            (0..self.inner.n_vocab() as u32)
+            (0..self.inner.dense_ids() as u32)
                 .map(|i| {
                     i.into_pyobject(py)
                         .map(|o| o.into_any().unbind())
@@ -665,8 +665,22 @@ impl PyTokenizer {
         let n = ids.len();
         // every id is below n_vocab (the encoder makes no other); checked in one cheap pass so that the loop below
         // stays in bounds without a second copy of the ids
-        if let Some(&bad) = ids.iter().max().filter(|&&m| m as usize >= ints.len()) {
-            return Err(to_py(self.inner.invalid_id(bad as i64)));
+        if let Some(&top) = ids.iter().max().filter(|&&m| m as usize >= ints.len()) {
+            if top as usize >= self.inner.n_vocab() {
+                return Err(to_py(self.inner.invalid_id(top as i64)));
+            }
+            // a special token far above the others (no cached int): each id converted on its own
+            let items = ids
+                .iter()
+                .map(|&i| match ints.get(i as usize) {
+                    Some(o) => o.clone_ref(py).into_bound(py),
+                    None => i
+                        .into_pyobject(py)
+                        .unwrap_or_else(|e| match e {})
+                        .into_any(),
+                })
+                .collect::<Vec<_>>();
+            return PyList::new(py, items);
         }
         // SAFETY: the GIL is held; PyList_New(n) returns a new list of n NULL slots (or NULL with an exception
         // set), and each slot is filled exactly once with a new strong reference (Py_INCREF on a live cached int,

@@ -140,7 +140,7 @@ pub fn to_json(tok: &Tokenizer) -> String {
         .find(|(_, p)| *p == pattern)
         .map(|(n, _)| json_str(n))
         .unwrap_or_else(|| "null".to_string());
-    let mut out = String::with_capacity(tok.n_vocab() * 24 + 256);
+    let mut out = String::with_capacity(tok.dense_ids() * 24 + 256);
     out.push_str(&format!(
         "{{\"format\":\"{FORMAT_NAME}\",\"version\":{FORMAT_VERSION},\n\"pattern\":{},\n\"pattern_name\":{name},\n\
          \"n_vocab\":{},\n\"special_tokens\":[",
