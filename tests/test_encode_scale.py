@@ -726,3 +726,61 @@ def test_sparse_ranks_are_refused_before_allocating(tmp_path):
         bp.Tokenizer({**vocab, 3_000_000_000: b"ab"}, [(b"a", b"b")])
     ok = bp.Tokenizer({**vocab, 4_194_817: b"ab"}, [(b"a", b"b")])
     assert ok.encode("ab") == [4_194_817] and ok.n_vocab == 4_194_818
+
+
+def test_ids_above_the_largest_are_named_in_every_constructor():
+    """Ids of 2**32 - 1 and more, given or assigned, get a message naming the token and the bound (they were a bare
+    OverflowError from the binding, or "token id 4294967295 is too large")."""
+    vocab = {i: bytes([i]) for i in range(256)}
+    for bad in (2**32 - 1, 2**40):
+        with pytest.raises(bp.BytepairError, match=rf"vocab id {bad} is too large: ids must be from 0 to 2\*\*32 - 2"):
+            bp.Tokenizer({**vocab, bad: b"ab"}, [(b"a", b"b")])
+    for bad in (2**32 - 1, 2**32, 2**64):
+        with pytest.raises(bp.BytepairError, match=rf"'<\|x\|>' has id {bad}: ids must be from 0 to 2\*\*32 - 2"):
+            bp.Tokenizer(vocab, [], {"<|x|>": bad})
+    far = bp.Tokenizer(vocab, [], {"<|far|>": 2**32 - 2})
+    assert far.encode("<|far|>", allowed_special="all") == [2**32 - 2]
+    with pytest.raises(bp.BytepairError, match=r"no id left for special token '<\|new\|>'.*after the largest "
+                                               r"\(4294967294\)"):
+        bp.Tokenizer({**vocab, 2**32 - 2: b"<|far|>"}, [], ["<|far|>", "<|new|>"])
+
+
+def test_special_tokens_near_and_far_above_the_vocabulary(cl100k_enc):
+    """Special tokens right after the regular ids (kept in the table by id) and 65,537 or more above them (kept
+    apart, sorted) give tiktoken's ids and decode back; two far tokens with one id are named."""
+    top = max(cl100k_enc._mergeable_ranks.values())
+    specials = {"<|a|>": top + 1, "<|b|>": top + 2**16, "<|c|>": top + 2**16 + 1, "<|d|>": 3_000_000_000,
+                "<|e|>": 2**32 - 2}
+    enc = tiktoken.Encoding(name="near", pat_str=cl100k_enc._pat_str, mergeable_ranks=cl100k_enc._mergeable_ranks,
+                            special_tokens=specials)
+    tok = bp.Tokenizer.from_tiktoken(enc)
+    text = "x<|e|> <|a|>y <|c|><|b|> z<|d|>"
+    want = enc.encode(text, allowed_special="all")
+    assert set(specials.values()) <= set(want)
+    assert tok.encode(text, allowed_special="all") == want
+    assert tok.encode_batch([text], allowed_special="all") == [want]
+    assert tok.decode(want) == text
+    assert {i: tok.decode_single_token_bytes(i) for i in specials.values()} == {
+        i: t.encode() for t, i in specials.items()}
+    vocab = {i: bytes([i]) for i in range(256)}
+    with pytest.raises(bp.BytepairError, match=r'special token "<\|y\|>" has id 3000000000, which is already the id '
+                                               r'of the special token "<\|x\|>"'):
+        bp.Tokenizer(vocab, [], {"<|x|>": 3_000_000_000, "<|y|>": 3_000_000_000})
+
+
+def test_analyze_counts_special_token_text_as_plain_text(cl100k_enc):
+    """As its docstring says (it raised DisallowedSpecialError): tiktoken's encode_ordinary is the oracle."""
+    tok = bp.Tokenizer.from_tiktoken(cl100k_enc)
+    text = "a <|endoftext|> b"
+    assert bp.analyze(tok, text).overall.n_tokens == len(cl100k_enc.encode_ordinary(text))
+
+
+def test_cli_embed_out_of_memory_is_an_error_not_a_traceback(tmp_path, capsys):
+    vocab = {i: bytes([i]) for i in range(256)}
+    path = tmp_path / "far.json"
+    bp.Tokenizer(vocab, [], {"<|far|>": 2**32 - 2}).save(path)
+    from bytepair.cli import main
+
+    assert main(["embed", "hello", "--tokenizer", str(path), "--dim", "4096"]) == 2
+    err = capsys.readouterr().err
+    assert "bytepair embed: error: out of memory: Unable to allocate" in err and "Traceback" not in err

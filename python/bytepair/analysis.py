@@ -121,7 +121,7 @@ def _measure(tok: Tokenizer, name: str, texts: list[str], seen: np.ndarray) -> C
     n_bytes = sum(len(t.encode("utf-8")) for t in texts)
     if n_bytes == 0:
         raise BytepairError(f"no text to analyze for {name!r}: compression of empty text is undefined")
-    ids, _ = tok.encode_batch_to_numpy(texts)
+    ids, _ = tok.encode_batch_to_numpy(texts, disallowed_special=())
     local = np.zeros_like(seen)
     local[ids[ids < len(local)]] = True
     seen |= local

@@ -52,8 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ValueError, OSError) as exc:  # BytepairError is a ValueError: show the message, not a traceback
-        message = str(exc)
+    except (ValueError, OSError, MemoryError) as exc:  # BytepairError is a ValueError: the message, no traceback
+        message = str(exc) if not isinstance(exc, MemoryError) else f"out of memory: {exc}"
         if isinstance(exc, DisallowedSpecialError):
             # the core's hint names the Python arguments; on the command line they are flags
             message = message.split(". Pass allowed_special=")[0] + (

@@ -38,6 +38,9 @@ SpecialSet = Literal["all"] | Collection[str]
 # Marks keyword arguments the caller did not pass (encode_batch_to_numpy is flat unless a padding argument is given).
 _UNSET: Any = object()
 
+# The largest token id (2**32 - 1 is no id: the core's tables hold ids as uint32 and keep one value free).
+_MAX_ID = 2**32 - 2
+
 # encode_iterable / encode_file work in blocks of about this many characters.
 _STREAM_BLOCK_CHARS = 4 << 20
 
@@ -228,7 +231,9 @@ class Tokenizer:
 
     Raises:
         FormatError: vocab and merges disagree (the message names the merge).
-        BytepairError: a single byte missing, duplicate or empty special tokens, a pattern that does not compile.
+        BytepairError: a single byte missing, duplicate or empty special tokens, a pattern that does not compile,
+            an id above 2**32 - 2 (given, or the next free one for a special token), regular ids too sparse for
+            tables indexed by id (one of 2 x the number of tokens + 2**22 or more; special tokens may have any id).
         TypeError: arguments of the wrong type.
     """
 
@@ -255,6 +260,8 @@ class Tokenizer:
         for k, v in vocab.items():
             if not isinstance(k, int) or isinstance(k, bool) or k < 0:
                 raise TypeError(f"vocab keys must be non-negative int ids, got {k!r}")
+            if k > _MAX_ID:
+                raise BytepairError(f"vocab id {k} is too large: ids must be from 0 to 2**32 - 2")
             if not isinstance(v, (bytes, bytearray)):
                 raise TypeError(f"vocab[{k}] must be bytes, got {type(v).__name__}")
             items.append((k, bytes(v)))
@@ -270,8 +277,10 @@ class Tokenizer:
         elif isinstance(special_tokens, Mapping):
             for t, i in special_tokens.items():
                 _check_specials([t])
-                if not isinstance(i, int) or i < 0:
+                if not isinstance(i, int) or isinstance(i, bool) or i < 0:
                     raise TypeError(f"special token {t!r} must map to a non-negative int id, got {i!r}")
+                if i > _MAX_ID:
+                    raise BytepairError(f"special token {t!r} has id {i}: ids must be from 0 to 2**32 - 2")
                 specials.append((t, i))
         else:
             # A special token takes the id its bytes have in the vocab (CS336 vocabs list the specials), unless that
@@ -282,6 +291,12 @@ class Tokenizer:
                 tb = t.encode("utf-8")
                 tid = by_bytes.get(tb)
                 if tid is None or tb in needed:
+                    if next_id > _MAX_ID:
+                        raise BytepairError(
+                            f"no id left for special token {t!r}: a special token not in the vocab takes the next id "
+                            f"after the largest ({next_id - 1}), and ids must be at most 2**32 - 2; give the ids "
+                            "(special_tokens={token: id})"
+                        )
                     tid = next_id
                     next_id += 1
                 specials.append((t, tid))

@@ -23,8 +23,8 @@ pub struct Tokenizer {
     /// id -> bytes (`None` for unassigned ids), for ids below [`Tokenizer::dense_ids`]: the regular tokens and
     /// the special tokens near them.
     decoder: Vec<Option<Vec<u8>>>,
-    /// Special tokens whose ids are far above the regular ones (see [`dense_bound`]), sorted by id: a table indexed
-    /// by id would take gigabytes for one id near 2**32.
+    /// Special tokens whose ids are far above the regular ones (see [`NEAR_SPECIALS`]), sorted by id: a table
+    /// indexed by id would take gigabytes for one id near 2**32.
     far: Vec<(u32, Vec<u8>)>,
     /// One more than the largest id.
     n_vocab: usize,
@@ -41,6 +41,10 @@ pub struct Tokenizer {
 fn dense_bound(n: usize) -> u64 {
     2 * n as u64 + (1 << 22)
 }
+
+/// Special tokens with ids up to this far above the largest regular id are kept in the table indexed by id (a
+/// few MB at most); the others in a sorted list, so that one id near 2**32 costs nothing.
+const NEAR_SPECIALS: u64 = 1 << 16;
 
 /// An error naming the largest id when the regular ids are too sparse for tables indexed by id ([`dense_bound`]),
 /// instead of allocating gigabytes for one stray id.
@@ -213,12 +217,13 @@ impl Tokenizer {
         }
         let max_regular = id_bytes.iter().map(|(_, id)| *id).max().unwrap_or(0);
         check_dense(max_regular, id_bytes.len())?;
-        // special tokens below the bound of the regular ids go in the table too; the others in `far`
-        let bound = dense_bound(id_bytes.len());
+        // special tokens with ids up to NEAR_SPECIALS above the regular ones (as tiktoken's, right after them) go
+        // in the table too; the others in `far`, however many, and whatever their ids
+        let near = max_regular as u64 + NEAR_SPECIALS;
         let dense_len = special_tokens
             .iter()
             .map(|(_, id)| *id)
-            .filter(|&id| (id as u64) < bound)
+            .filter(|&id| (id as u64) <= near)
             .chain([max_regular])
             .max()
             .unwrap_or(0) as usize
@@ -233,27 +238,32 @@ impl Tokenizer {
             }
             decoder[id as usize] = Some(bytes);
         }
+        let taken = |t: &str, id: u32, other: String| {
+            Error::InvalidArgument(format!(
+                "special token {t:?} has id {id}, which is already the id of {other}"
+            ))
+        };
         for (k, (t, id)) in special_tokens.iter().enumerate() {
-            let taken = match decoder.get(*id as usize) {
-                Some(b) => b.is_some(),
-                None => far.iter().any(|(i, _)| i == id),
-            };
-            if taken {
-                let other = match special_tokens[..k].iter().find(|(_, i)| i == id) {
-                    Some((o, _)) => format!("the special token {o:?}"),
-                    None => "a regular token".to_string(),
-                };
-                return Err(Error::InvalidArgument(format!(
-                    "special token {t:?} has id {id}, which is already the id of {other}"
-                )));
-            }
             let bytes = t.as_bytes().to_vec();
             match decoder.get_mut(*id as usize) {
+                Some(Some(_)) => {
+                    let other = match special_tokens[..k].iter().find(|(_, i)| i == id) {
+                        Some((o, _)) => format!("the special token {o:?}"),
+                        None => "a regular token".to_string(),
+                    };
+                    return Err(taken(t, *id, other));
+                }
                 Some(slot) => *slot = Some(bytes),
                 None => far.push((*id, bytes)),
             }
         }
-        far.sort_unstable_by_key(|(id, _)| *id);
+        // (a stable sort: of two tokens with one id, the one given first comes first)
+        far.sort_by_key(|(id, _)| *id);
+        if let Some(w) = far.windows(2).find(|w| w[0].0 == w[1].0) {
+            let name = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+            let other = format!("the special token {:?}", name(&w[0].1));
+            return Err(taken(&name(&w[1].1), w[1].0, other));
+        }
         let special = SpecialTokens::new(special_tokens)?;
         let lookup = RankMap::new(&ranks);
         let ids_are_ranks = rank_to_id.iter().enumerate().all(|(i, &id)| i as u32 == id);

@@ -48,7 +48,7 @@ pub fn parse_ranks(data: &[u8], source: &str) -> Result<Ranks> {
                 bad(
                     source,
                     format_args!(
-                        "line {lineno}: rank {} is not an integer in 0..2**32-1",
+                        "line {lineno}: rank {} is not an integer from 0 to 2**32 - 2",
                         show(rank)
                     ),
                 )
