@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import random
+import sys
 
 import bytepair as bp
 import numpy as np
@@ -784,3 +785,24 @@ def test_cli_embed_out_of_memory_is_an_error_not_a_traceback(tmp_path, capsys):
     assert main(["embed", "hello", "--tokenizer", str(path), "--dim", "4096"]) == 2
     err = capsys.readouterr().err
     assert "bytepair embed: error: out of memory: Unable to allocate" in err and "Traceback" not in err
+
+
+def test_cached_ints_survive_many_lists_and_are_shared(cl100k_enc):
+    """Lists of ids are made of ints cached once per process, immortal on CPython before 3.12 (a list takes them
+    without a reference count increment). Thousands of lists made and freed leave every id's int intact, and two
+    tokenizers share the same int objects."""
+    tok = bp.Tokenizer.from_tiktoken(cl100k_enc)
+    text = "The quick brown fox jumps over the lazy dog; 12345 àéîõü 中文 <|endoftext|>"
+    want = cl100k_enc.encode(text, allowed_special="all")
+    for _ in range(3000):
+        ids = tok.encode(text, allowed_special="all")
+        del ids
+        batch = tok.encode_batch([text, text], allowed_special="all")
+        del batch
+    got = tok.encode(text, allowed_special="all")
+    assert got == want and [int(str(i)) for i in got] == want
+    other = bp.Tokenizer.from_tiktoken(cl100k_enc)
+    assert all(a is b for a, b in zip(other.encode(text, allowed_special="all"), got))
+    assert any(i > 256 for i in got)  # (ints up to 256 are the interpreter's own)
+    if sys.implementation.name == "cpython" and sys.version_info < (3, 12):
+        assert min(sys.getrefcount(i) for i in got) > 2**61
