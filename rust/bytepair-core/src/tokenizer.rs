@@ -53,7 +53,7 @@ fn check_dense(max_id: u32, n: usize) -> Result<()> {
         return Err(Error::InvalidArgument(format!(
             "the token ids (ranks) are sparse: {max_id} is the largest for {n} regular tokens; bytepair keeps tables \
              indexed by id and accepts ids (ranks) below 2 x {n} + 2**22 = {} (tiktoken's files number them from 0 \
-             to {}); special tokens may have any id",
+             to {}); special tokens may have any id (pass them as special tokens, not in the vocab)",
             dense_bound(n),
             n.saturating_sub(1)
         )));
