@@ -705,8 +705,9 @@ impl PyTokenizer {
 }
 
 /// The ids below this have cached ints ([`id_ints`]): 8 MiB of address space for the pointers, filled (and
-/// committed) only as far as the largest tokenizer used needs; ids above it (a vocabulary of over a million
-/// tokens, or special tokens far above the rest) get a new int each.
+/// committed) only as far as the largest tokenizer used needs, and kept for the life of the process (about 40 B an
+/// id: 8 MB for o200k, 40 MB at most); ids above it (a vocabulary of over a million tokens, or special tokens far
+/// above the rest) get a new int each.
 const ID_INTS_MAX: usize = 1 << 20;
 
 /// One Python int per id, made on first use and shared by every tokenizer of the process (`filled` of them, in a
@@ -725,20 +726,22 @@ static ID_INTS: IdInts = IdInts {
 /// Held while [`id_ints`] fills the table.
 static ID_INTS_FILL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// Whether the cached ints are made immortal: on CPython before 3.12 only (see [`id_ints`]).
+/// Whether the cached ints are made immortal: on 64-bit CPython before 3.12 only (see [`id_ints`]).
 static IMMORTAL_INTS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
 
-/// Added to a cached int's reference count on CPython before 3.12: no process does 2**62 decrements.
-const IMMORTAL_BIAS: pyo3::ffi::Py_ssize_t = 1 << 62;
+/// Added to a cached int's reference count on 64-bit CPython before 3.12: no process does 2**62 decrements (146
+/// years at 10**9 a second). (0 on 32-bit targets, where the ints are not made immortal: a bias that fits there
+/// could be used up.)
+const IMMORTAL_BIAS: pyo3::ffi::Py_ssize_t = (1i64 << 62) as pyo3::ffi::Py_ssize_t;
 
 /// The cached ints of ids `0..min(n, ID_INTS_MAX)` (made now if needed; the slice may be longer), and whether they
 /// are immortal.
 ///
-/// On CPython before 3.12 each int made here has its reference count raised by 2**62 ([`IMMORTAL_BIAS`]): a list
-/// can then take it without an increment, since the decrements of the lists freed later (one for each item taken
-/// that way) cannot bring the count to zero in any process's lifetime. That is how the interpreter's own
+/// On 64-bit CPython before 3.12 each int made here has its reference count raised by 2**62 ([`IMMORTAL_BIAS`]):
+/// a list can then take it without an increment, since the decrements of the lists freed later (one for each item
+/// taken that way) cannot bring the count to zero in any process's lifetime. That is how the interpreter's own
 /// immortal objects work from 3.12 (PEP 683), where the count has another layout, and the increment is kept. An
-/// increment writes to the int's cache line: skipping it made `encode` on the code corpus 10-12% faster (lists
+/// increment writes to the int's cache line: skipping it made `encode` on the code corpus 10-15% faster (lists
 /// of ids were about a fifth of its time).
 fn id_ints(py: Python<'_>, n: usize) -> PyResult<(&'static [*mut pyo3::ffi::PyObject], bool)> {
     use std::sync::atomic::Ordering::{Acquire, Release};
@@ -747,7 +750,7 @@ fn id_ints(py: Python<'_>, n: usize) -> PyResult<(&'static [*mut pyo3::ffi::PyOb
         let v = py.version_info();
         let version = Python::version_str();
         let other = version.contains("PyPy") || version.contains("GraalPy");
-        !other && (v.major, v.minor) < (3, 12)
+        !other && (v.major, v.minor) < (3, 12) && cfg!(target_pointer_width = "64")
     });
     let want = n.min(ID_INTS_MAX);
     let mut base = ID_INTS.base.load(Acquire);
