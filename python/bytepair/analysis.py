@@ -123,7 +123,7 @@ def _measure(tok: Tokenizer, name: str, texts: list[str], seen: np.ndarray) -> C
         raise BytepairError(f"no text to analyze for {name!r}: compression of empty text is undefined")
     ids, _ = tok.encode_batch_to_numpy(texts, disallowed_special=())
     local = np.zeros_like(seen)
-    local[ids[ids < len(local)]] = True
+    local[ids] = True
     seen |= local
     return Compression(
         name=name,
@@ -153,7 +153,7 @@ def analyze(tok: Tokenizer, texts: Texts | Mapping[str, Texts]) -> Analysis:
     """
     special = set(tok.special_tokens.values())
     mergeable = [i for i in tok.vocab if i not in special]
-    # sized by the mergeable ids (a special token's id may be near 2**32); ids above are special tokens, not counted
+    # sized by the mergeable ids (a special token's id may be near 2**32; special-token text is encoded as plain text)
     seen = np.zeros(max(mergeable, default=-1) + 1, dtype=bool)
     by_name: dict[str, Compression] = {}
     if isinstance(texts, Mapping):

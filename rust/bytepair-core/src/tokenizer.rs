@@ -243,27 +243,22 @@ impl Tokenizer {
                 "special token {t:?} has id {id}, which is already the id of {other}"
             ))
         };
-        for (k, (t, id)) in special_tokens.iter().enumerate() {
+        // two special tokens with one id name each other (a stable sort keeps them in the order given)
+        let mut by_id: Vec<&(String, u32)> = special_tokens.iter().collect();
+        by_id.sort_by_key(|(_, id)| *id);
+        if let Some(w) = by_id.windows(2).find(|w| w[0].1 == w[1].1) {
+            let other = format!("the special token {:?}", w[0].0);
+            return Err(taken(&w[1].0, w[1].1, other));
+        }
+        for (t, id) in &special_tokens {
             let bytes = t.as_bytes().to_vec();
             match decoder.get_mut(*id as usize) {
-                Some(Some(_)) => {
-                    let other = match special_tokens[..k].iter().find(|(_, i)| i == id) {
-                        Some((o, _)) => format!("the special token {o:?}"),
-                        None => "a regular token".to_string(),
-                    };
-                    return Err(taken(t, *id, other));
-                }
+                Some(Some(_)) => return Err(taken(t, *id, "a regular token".to_string())),
                 Some(slot) => *slot = Some(bytes),
                 None => far.push((*id, bytes)),
             }
         }
-        // (a stable sort: of two tokens with one id, the one given first comes first)
-        far.sort_by_key(|(id, _)| *id);
-        if let Some(w) = far.windows(2).find(|w| w[0].0 == w[1].0) {
-            let name = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-            let other = format!("the special token {:?}", name(&w[0].1));
-            return Err(taken(&name(&w[1].1), w[1].0, other));
-        }
+        far.sort_unstable_by_key(|(id, _)| *id);
         let special = SpecialTokens::new(special_tokens)?;
         let lookup = RankMap::new(&ranks);
         let ids_are_ranks = rank_to_id.iter().enumerate().all(|(i, &id)| i as u32 == id);

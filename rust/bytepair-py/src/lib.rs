@@ -678,26 +678,18 @@ impl PyTokenizer {
             }
             // The cached ints are spread over megabytes, and each id costs up to two dependent loads (the pointer,
             // then the object's refcount): they are prefetched a few ids ahead so that the misses overlap.
-            if immortal {
-                for (k, &i) in ids.iter().enumerate() {
-                    if let Some(&far) = ids.get(k + PREFETCH_FAR) {
-                        prefetch(ints.as_ptr().add(far as usize) as *const u8);
-                    }
-                    let o = *ints.get_unchecked(i as usize);
-                    pyo3::ffi::PyList_SET_ITEM(list, k as pyo3::ffi::Py_ssize_t, o);
+            for (k, &i) in ids.iter().enumerate() {
+                if let Some(&far) = ids.get(k + PREFETCH_FAR) {
+                    prefetch(ints.as_ptr().add(far as usize) as *const u8);
                 }
-            } else {
-                for (k, &i) in ids.iter().enumerate() {
-                    if let Some(&far) = ids.get(k + PREFETCH_FAR) {
-                        prefetch(ints.as_ptr().add(far as usize) as *const u8);
-                    }
+                let o = *ints.get_unchecked(i as usize);
+                if !immortal {
                     if let Some(&near) = ids.get(k + PREFETCH_NEAR) {
                         prefetch(*ints.get_unchecked(near as usize) as *const u8);
                     }
-                    let o = *ints.get_unchecked(i as usize);
                     pyo3::ffi::Py_INCREF(o);
-                    pyo3::ffi::PyList_SET_ITEM(list, k as pyo3::ffi::Py_ssize_t, o);
                 }
+                pyo3::ffi::PyList_SET_ITEM(list, k as pyo3::ffi::Py_ssize_t, o);
             }
             Ok(Bound::from_owned_ptr(py, list).cast_into_unchecked())
         }
